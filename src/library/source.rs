@@ -1,0 +1,212 @@
+//! Where a library's files come from: a folder on disk, or the copy compiled into the
+//! binary. Either way the rest of the program sees the same list of named byte buffers,
+//! each with a stamp (size, modification time, content hash) that the index uses to tell
+//! whether it is stale.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use super::LibraryError;
+use super::diag::Diagnostics;
+
+/// Files larger than this are refused: a case is a few kilobytes; anything this large is a
+/// mistake (a pasted PDF, a binary) and would slow every build.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The file names a library folder may hold besides case files.
+pub const PLACES_FILE: &str = "places.yaml";
+pub const PLAN_FILE: &str = "plan.yaml";
+pub const DICT_FILE: &str = "dict.txt";
+pub const SYNONYMS_FILE: &str = "synonyms.yaml";
+
+/// One library file, read whole.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as shown to the user.
+    pub path: PathBuf,
+    /// File name inside the library folder.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What identifies a file's version without reading it again: size and modification time
+/// (cheap, from metadata) plus a hash of its content (certain).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    pub name: String,
+    pub len: u64,
+    /// Nanoseconds since the epoch; 0 for the compiled-in library.
+    pub mtime_ns: u128,
+    pub hash: String,
+}
+
+/// Is `name` a file that belongs to the library (and so to its fingerprint)?
+pub fn is_library_file(name: &str) -> bool {
+    (name.ends_with(".md") && !name.eq_ignore_ascii_case("README.md"))
+        || [PLACES_FILE, PLAN_FILE, DICT_FILE, SYNONYMS_FILE].contains(&name)
+}
+
+/// The content hash used in stamps, as hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// The library files in `dir`, sorted by name, with their metadata. Reads no content.
+pub fn list_dir(dir: &Path) -> Result<Vec<(String, fs::Metadata)>, LibraryError> {
+    let entries = fs::read_dir(dir).map_err(|source| LibraryError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| LibraryError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if !is_library_file(&name) {
+            continue;
+        }
+        let meta = entry.metadata().map_err(|source| LibraryError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if meta.is_file() {
+            out.push((name, meta));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Modification time in nanoseconds since the epoch, 0 when the platform has none.
+pub fn mtime_ns(meta: &fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// Reads every library file of `dir`. A file that is too large or unreadable becomes a
+/// diagnostic, not an error: the rest of the library is still checked.
+pub fn read_dir(
+    dir: &Path,
+    diags: &mut Diagnostics,
+) -> Result<(Vec<SourceFile>, Vec<FileStamp>), LibraryError> {
+    let mut files = Vec::new();
+    let mut stamps = Vec::new();
+    for (name, meta) in list_dir(dir)? {
+        let path = dir.join(&name);
+        if meta.len() > MAX_FILE_BYTES {
+            diags.file(
+                &path,
+                format!(
+                    "file is {} bytes, over the limit of 1 MiB; a case should be a few kilobytes — split or trim it",
+                    meta.len()
+                ),
+            );
+            continue;
+        }
+        match fs::read(&path) {
+            Ok(bytes) => {
+                stamps.push(FileStamp {
+                    name: name.clone(),
+                    len: bytes.len() as u64,
+                    mtime_ns: mtime_ns(&meta),
+                    hash: content_hash(&bytes),
+                });
+                files.push(SourceFile { path, name, bytes });
+            }
+            Err(e) => {
+                diags.file(&path, format!("cannot read file: {e}"));
+            }
+        }
+    }
+    Ok((files, stamps))
+}
+
+/// The library compiled into the binary (the shipped `cases/` at build time).
+pub fn embedded() -> (Vec<SourceFile>, Vec<FileStamp>) {
+    let mut files = Vec::new();
+    let mut stamps = Vec::new();
+    for (name, bytes) in EMBEDDED {
+        stamps.push(FileStamp {
+            name: (*name).to_string(),
+            len: bytes.len() as u64,
+            mtime_ns: 0,
+            hash: content_hash(bytes),
+        });
+        files.push(SourceFile {
+            path: PathBuf::from(format!("<built-in>/{name}")),
+            name: (*name).to_string(),
+            bytes: bytes.to_vec(),
+        });
+    }
+    (files, stamps)
+}
+
+/// Stamps of the compiled-in library without copying it.
+pub fn embedded_stamps() -> Vec<FileStamp> {
+    EMBEDDED
+        .iter()
+        .map(|(name, bytes)| FileStamp {
+            name: (*name).to_string(),
+            len: bytes.len() as u64,
+            mtime_ns: 0,
+            hash: content_hash(bytes),
+        })
+        .collect()
+}
+
+include!(concat!(env!("OUT_DIR"), "/embedded_library.rs"));
+
+/// A file whose modification time is this close to the build's start may have been
+/// changed again within the same clock tick: its content is always compared.
+const RACY_WINDOW_NS: u128 = 2_000_000_000;
+
+/// Whether the library still matches `recorded`, the stamps of the files an index was
+/// built from at `built_at_ns`. Costs one directory listing and one `stat` a file; a file
+/// is read (and hashed) only when its metadata changed or is too recent to trust, so a
+/// touched-but-unchanged file is not a change and a changed file is never missed.
+pub fn unchanged(
+    dir: &Path,
+    recorded: &[FileStamp],
+    built_at_ns: u128,
+) -> Result<Option<String>, LibraryError> {
+    let listed = list_dir(dir)?;
+    if listed.len() != recorded.len() {
+        return Ok(Some(format!(
+            "{} library files now, {} when indexed",
+            listed.len(),
+            recorded.len()
+        )));
+    }
+    for ((name, meta), stamp) in listed.iter().zip(recorded) {
+        if *name != stamp.name {
+            return Ok(Some(format!("{name} is new")));
+        }
+        if meta.len() != stamp.len {
+            return Ok(Some(format!("{name} changed")));
+        }
+        let mtime = mtime_ns(meta);
+        if mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < built_at_ns {
+            continue;
+        }
+        let bytes = fs::read(dir.join(name)).map_err(|source| LibraryError::ReadDir {
+            path: dir.join(name),
+            source,
+        })?;
+        if content_hash(&bytes) != stamp.hash {
+            return Ok(Some(format!("{name} changed")));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether the compiled-in library matches `recorded` (it changes only with the binary).
+pub fn embedded_unchanged(recorded: &[FileStamp]) -> Option<String> {
+    (embedded_stamps() != recorded).then(|| "the built-in library changed".to_string())
+}
