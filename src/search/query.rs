@@ -1,0 +1,347 @@
+//! What the user typed → a tantivy query.
+//!
+//! Reading is lenient: unbalanced quotes, stray operators and lone punctuation are text,
+//! never an error. Quoted text is a phrase. Every other piece is cut into words, and every
+//! word must match (in [`MatchMode::All`]) in the word view (ranked by BM25, title and
+//! topics above body) or in the character view (exact substring, so nothing that is in a
+//! case is ever missed). A word's synonyms and place aliases match too, ranked below the
+//! word as typed.
+
+use jieba_rs::Jieba;
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::analysis::{self, bigrams, normalize, word_tokens};
+use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
+
+/// A piece of the query as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Free text: cut into words.
+    Text(String),
+    /// Quoted text: must occur as written.
+    Phrase(String),
+}
+
+/// Pairs of quote marks a planner may type.
+const QUOTES: [(char, char); 4] = [('"', '"'), ('“', '”'), ('「', '」'), ('『', '』')];
+
+/// Splits a query into text and quoted phrases. A quote without its partner is text.
+pub fn parse(input: &str) -> Vec<Part> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let close = QUOTES.iter().find(|(o, _)| *o == c).and_then(|(_, cl)| {
+            chars[i + 1..]
+                .iter()
+                .position(|x| x == cl)
+                .map(|p| i + 1 + p)
+        });
+        match close {
+            Some(end) => {
+                let phrase: String = chars[i + 1..end].iter().collect();
+                if !text.trim().is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut text)));
+                }
+                text.clear();
+                if !phrase.trim().is_empty() {
+                    parts.push(Part::Phrase(phrase.trim().to_string()));
+                }
+                i = end + 1;
+            }
+            None => {
+                text.push(c);
+                i += 1;
+            }
+        }
+    }
+    if !text.trim().is_empty() {
+        parts.push(Part::Text(text));
+    }
+    parts
+}
+
+/// One thing that must match: a word or a phrase, normalized, and the other words that
+/// mean the same.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub text: String,
+    pub phrase: bool,
+    pub synonyms: Vec<String>,
+}
+
+/// The units of a query. `expand` gives the synonyms of a normalized word.
+pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    let mut push = |u: Unit| {
+        if !out.iter().any(|o| o.text == u.text && o.phrase == u.phrase) {
+            out.push(u);
+        }
+    };
+    for part in parts {
+        match part {
+            Part::Phrase(p) => {
+                let text = normalize(p);
+                let synonyms = expand(&text);
+                push(Unit {
+                    text,
+                    phrase: true,
+                    synonyms,
+                });
+            }
+            Part::Text(t) => {
+                for chunk in t.split_whitespace() {
+                    let chunk = normalize(chunk);
+                    // A whole chunk that is a known synonym or alias ("MICE", "New-York")
+                    // stays whole; otherwise it is cut into words.
+                    let whole = expand(&chunk);
+                    let words = if whole.is_empty() {
+                        analysis::query_words(jieba, &chunk)
+                    } else {
+                        vec![chunk.clone()]
+                    };
+                    if words.is_empty() {
+                        // Only punctuation: search it as text.
+                        push(Unit {
+                            text: chunk,
+                            phrase: false,
+                            synonyms: Vec::new(),
+                        });
+                        continue;
+                    }
+                    for w in words {
+                        let synonyms = expand(&w);
+                        push(Unit {
+                            text: w,
+                            phrase: false,
+                            synonyms,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every unit must match, or any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMode {
+    All,
+    Any,
+}
+
+/// Exact-field filters with canonical values. Values of one filter are OR-ed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub cities: Vec<String>,
+    pub countries: Vec<String>,
+    pub positionings: Vec<String>,
+    pub topics: Vec<String>,
+    pub tasks: Vec<String>,
+    /// Case ids (not on the command line: tests and tools ask "does this case match?").
+    pub ids: Vec<String>,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        self.cities.is_empty()
+            && self.countries.is_empty()
+            && self.positionings.is_empty()
+            && self.topics.is_empty()
+            && self.tasks.is_empty()
+            && self.ids.is_empty()
+    }
+}
+
+fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), opt))
+}
+
+/// `tokens` at consecutive-or-given positions in `field`, as a term or a phrase.
+fn positioned(field: Field, tokens: &[(usize, String)]) -> Option<Box<dyn Query>> {
+    match tokens {
+        [] => None,
+        [(_, t)] => Some(term_query(field, t, IndexRecordOption::WithFreqs)),
+        _ => {
+            let first = tokens[0].0;
+            let terms = tokens
+                .iter()
+                .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
+                .collect();
+            Some(Box::new(PhraseQuery::new_with_offset(terms)))
+        }
+    }
+}
+
+/// Word view ∪ character view for one normalized text.
+fn text_clause(text: &str, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let words: Vec<(usize, String)> = word_tokens(jieba, text)
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| (i, w.to_string()))
+        .collect();
+    for (field, boost) in [
+        (f.title, TITLE_BOOST),
+        (f.title_en, TITLE_EN_BOOST),
+        (f.topics_text, TOPICS_BOOST),
+        (f.body, BODY_BOOST),
+    ] {
+        if let Some(q) = positioned(field, &words) {
+            should.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        }
+    }
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let char_view = if chars.len() == 1 {
+        Some(term_query(
+            f.chars1,
+            &chars[0].to_string(),
+            IndexRecordOption::Basic,
+        ))
+    } else {
+        positioned(f.chars, &bigrams(text))
+    };
+    if let Some(q) = char_view {
+        should.push((Occur::Should, Box::new(BoostQuery::new(q, CHARS_BOOST))));
+    }
+    (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+}
+
+/// How much a synonym's match counts next to the word as typed.
+pub const SYNONYM_WEIGHT: f32 = 0.5;
+
+fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(q) = text_clause(&u.text, jieba, f) {
+        should.push((Occur::Should, q));
+    }
+    for s in &u.synonyms {
+        if let Some(q) = text_clause(s, jieba, f) {
+            should.push((Occur::Should, Box::new(BoostQuery::new(q, SYNONYM_WEIGHT))));
+        }
+    }
+    (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+}
+
+fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
+    if values.is_empty() {
+        return None;
+    }
+    let any: Vec<(Occur, Box<dyn Query>)> = values
+        .iter()
+        .map(|v| {
+            (
+                Occur::Should,
+                term_query(field, v, IndexRecordOption::Basic),
+            )
+        })
+        .collect();
+    Some(Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(any)),
+        0.0,
+    )))
+}
+
+/// The whole query. With no units, every case that passes the filters.
+pub fn build(
+    units: &[Unit],
+    mode: MatchMode,
+    filters: &Filters,
+    exclude_ids: &[String],
+    jieba: &Jieba,
+    f: &Fields,
+) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let unit_queries: Vec<Box<dyn Query>> = units
+        .iter()
+        .filter_map(|u| unit_clause(u, jieba, f))
+        .collect();
+    match mode {
+        MatchMode::All => clauses.extend(unit_queries.into_iter().map(|q| (Occur::Must, q))),
+        MatchMode::Any if !unit_queries.is_empty() => {
+            let any = unit_queries
+                .into_iter()
+                .map(|q| (Occur::Should, q))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        MatchMode::Any => {}
+    }
+    for (field, values) in [
+        (f.city, &filters.cities),
+        (f.country, &filters.countries),
+        (f.positioning, &filters.positionings),
+        (f.topic, &filters.topics),
+        (f.task, &filters.tasks),
+        (f.id, &filters.ids),
+    ] {
+        if let Some(q) = filter_clause(field, values) {
+            clauses.push((Occur::Must, q));
+        }
+    }
+    if clauses.is_empty() {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    for id in exclude_ids {
+        clauses.push((
+            Occur::MustNot,
+            term_query(f.id, id, IndexRecordOption::Basic),
+        ));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_make_phrases_and_stray_quotes_are_text() {
+        assert_eq!(
+            parse("口袋公园 \"城市 更新\" 纽约"),
+            vec![
+                Part::Text("口袋公园 ".into()),
+                Part::Phrase("城市 更新".into()),
+                Part::Text(" 纽约".into())
+            ]
+        );
+        assert_eq!(parse("“翡翠项链”"), vec![Part::Phrase("翡翠项链".into())]);
+        assert_eq!(parse("口袋\"公园"), vec![Part::Text("口袋\"公园".into())]);
+        assert_eq!(parse(""), Vec::<Part>::new());
+        assert_eq!(parse("\"\""), Vec::<Part>::new());
+    }
+
+    #[test]
+    fn words_are_cut_and_punctuation_alone_is_kept_as_text() {
+        let jieba = Jieba::new();
+        let none = |_: &str| Vec::new();
+        let u = units(&parse("建设 会展平台 +"), &jieba, &none);
+        let texts: Vec<&str> = u.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(texts, vec!["建设", "会展", "平台", "+"]);
+        let u = units(&parse("AND 口袋公园"), &jieba, &none);
+        assert_eq!(u[0].text, "and");
+    }
+
+    #[test]
+    fn synonyms_attach_to_their_word() {
+        let jieba = Jieba::new();
+        let syn = |w: &str| {
+            if w == "boston" {
+                vec!["波士顿".to_string()]
+            } else {
+                Vec::new()
+            }
+        };
+        let u = units(&parse("Boston 绿道"), &jieba, &syn);
+        assert_eq!(u[0].text, "boston");
+        assert_eq!(u[0].synonyms, vec!["波士顿"]);
+        assert!(u[1].synonyms.is_empty());
+    }
+}

@@ -1,0 +1,145 @@
+//! The one home of the index schema: which fields exist, how each is analyzed, and how a
+//! [`Case`] becomes a tantivy document.
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use super::analysis::{BIGRAM_TOKENIZER, UNIGRAM_TOKENIZER, WORD_TOKENIZER};
+use crate::library::Case;
+
+/// Field handles, looked up once per index.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    // Word view (BM25 ranking).
+    pub title: Field,
+    pub title_en: Field,
+    pub topics_text: Field,
+    pub body: Field,
+    // Character view (grep-like recall).
+    pub chars: Field,
+    pub chars1: Field,
+    // Exact fields for filters and counts.
+    pub city: Field,
+    pub country: Field,
+    pub positioning: Field,
+    pub topic: Field,
+    pub task: Field,
+    // Stored only.
+    pub case_json: Field,
+    pub plain: Field,
+}
+
+/// Relative weight of each word-view field: a match in the title says more than one in the
+/// body.
+pub const TITLE_BOOST: f32 = 3.0;
+pub const TITLE_EN_BOOST: f32 = 2.0;
+pub const TOPICS_BOOST: f32 = 2.0;
+pub const BODY_BOOST: f32 = 1.0;
+/// The character view decides what matches; it barely ranks.
+pub const CHARS_BOOST: f32 = 0.05;
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(WORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let bigrams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(BIGRAM_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let unigrams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(UNIGRAM_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | FAST),
+        title: b.add_text_field("title", words.clone()),
+        title_en: b.add_text_field("title_en", words.clone()),
+        topics_text: b.add_text_field("topics_text", words.clone()),
+        body: b.add_text_field("body", words),
+        chars: b.add_text_field("chars", bigrams),
+        chars1: b.add_text_field("chars1", unigrams),
+        city: b.add_text_field("city", STRING),
+        country: b.add_text_field("country", STRING),
+        positioning: b.add_text_field("positioning", STRING),
+        topic: b.add_text_field("topic", STRING),
+        task: b.add_text_field("task", STRING),
+        case_json: b.add_text_field("case_json", STORED),
+        plain: b.add_text_field("plain", STORED),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: f("id")?,
+            title: f("title")?,
+            title_en: f("title_en")?,
+            topics_text: f("topics_text")?,
+            body: f("body")?,
+            chars: f("chars")?,
+            chars1: f("chars1")?,
+            city: f("city")?,
+            country: f("country")?,
+            positioning: f("positioning")?,
+            topic: f("topic")?,
+            task: f("task")?,
+            case_json: f("case_json")?,
+            plain: f("plain")?,
+        })
+    }
+
+    /// The index document for a case. `plain` is the body as plain text.
+    pub fn document(&self, case: &Case, plain: &str) -> TantivyDocument {
+        let mut d = TantivyDocument::new();
+        d.add_text(self.id, &case.id);
+        d.add_text(self.title, &case.title);
+        if let Some(en) = &case.title_en {
+            d.add_text(self.title_en, en);
+        }
+        d.add_text(self.topics_text, case.topics.join(" "));
+        d.add_text(self.body, plain);
+        // The character view holds everything a reader sees, each part on its own so that
+        // no bigram spans two parts.
+        let mut all = String::with_capacity(plain.len() + 256);
+        for part in [case.title.as_str(), case.title_en.as_deref().unwrap_or("")]
+            .into_iter()
+            .chain(case.topics.iter().map(String::as_str))
+            .chain(std::iter::once(plain))
+        {
+            all.push_str(part);
+            all.push('\n');
+        }
+        d.add_text(self.chars, &all);
+        d.add_text(self.chars1, &all);
+        for c in &case.cities {
+            d.add_text(self.city, c);
+        }
+        for c in &case.countries {
+            d.add_text(self.country, c);
+        }
+        for p in &case.positioning {
+            d.add_text(self.positioning, p);
+        }
+        for t in &case.topics {
+            d.add_text(self.topic, t);
+        }
+        for t in &case.tasks {
+            d.add_text(self.task, t);
+        }
+        let json = serde_json::to_string(case).unwrap_or_default();
+        d.add_text(self.case_json, json);
+        d.add_text(self.plain, plain);
+        d
+    }
+}

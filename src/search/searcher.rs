@@ -1,0 +1,595 @@
+//! Queries against the live generation: search, one case, counts, tasks, similar cases.
+//!
+//! Opening costs what a query needs and no more: the index files are memory-mapped, the
+//! catalog (plan, places, synonyms) and the compact segmenter dictionary are read only
+//! when a query first asks for them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::BufReader;
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+
+use super::SearchError;
+use super::analysis::{normalize, word_tokens};
+use super::query::{self, Filters, MatchMode, Unit};
+use super::schema::Fields;
+use super::snippet;
+use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
+use super::writer::Catalog;
+use crate::library::Case;
+use crate::library::names::{Named, suggestions};
+use crate::library::suggest::{Candidate, closest};
+
+/// Filter values as typed: any alias, any case.
+#[derive(Debug, Clone, Default)]
+pub struct RawFilters {
+    pub cities: Vec<String>,
+    pub countries: Vec<String>,
+    pub positionings: Vec<String>,
+    pub topics: Vec<String>,
+    pub tasks: Vec<String>,
+}
+
+/// A search to run.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub text: String,
+    pub filters: Filters,
+    pub limit: usize,
+    pub mode: MatchMode,
+    pub exclude_ids: Vec<String>,
+}
+
+impl Request {
+    pub fn new(text: impl Into<String>, filters: Filters, limit: usize) -> Self {
+        Request {
+            text: text.into(),
+            filters,
+            limit,
+            mode: MatchMode::All,
+            exclude_ids: Vec::new(),
+        }
+    }
+}
+
+/// One result, as the command line prints it and scripts read it (CLI.md).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub cities: Vec<String>,
+    pub countries: Vec<String>,
+    pub positioning: Vec<String>,
+    pub topics: Vec<String>,
+    pub tasks: Vec<String>,
+    pub score: f32,
+    pub snippet: String,
+}
+
+/// A page of results and how many matched in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub query: String,
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+pub struct Searcher {
+    pub generation: Generation,
+    reader: IndexReader,
+    fields: Fields,
+    catalog: OnceLock<Result<Catalog, String>>,
+    jieba: OnceLock<Result<Jieba, String>>,
+}
+
+impl Searcher {
+    pub fn open(generation: Generation) -> Result<Searcher, SearchError> {
+        let index = Index::open_in_dir(&generation.path)?;
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Searcher {
+            generation,
+            reader,
+            fields,
+            catalog: OnceLock::new(),
+            jieba: OnceLock::new(),
+        })
+    }
+
+    /// The plan, places and synonyms this index was built with.
+    pub fn catalog(&self) -> Result<&Catalog, SearchError> {
+        self.catalog
+            .get_or_init(|| {
+                let path = self.generation.path.join(CATALOG_FILE);
+                let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+            })
+            .as_ref()
+            .map_err(|e| SearchError::Dictionary(e.clone()))
+    }
+
+    /// The segmenter for queries: the compact dictionary of this generation's words.
+    fn jieba(&self) -> Result<&Jieba, SearchError> {
+        self.jieba
+            .get_or_init(|| {
+                let path = self.generation.path.join(WORDS_FILE);
+                let file = fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                Jieba::with_dict(&mut BufReader::new(file)).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| SearchError::Dictionary(e.clone()))
+    }
+
+    pub fn num_cases(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Canonical filter values for what the user typed; an unknown value is an error
+    /// naming the closest known ones.
+    pub fn resolve_filters(&self, raw: &RawFilters) -> Result<Filters, SearchError> {
+        let mut out = Filters::default();
+        if raw.cities.is_empty()
+            && raw.countries.is_empty()
+            && raw.positionings.is_empty()
+            && raw.tasks.is_empty()
+            && raw.topics.is_empty()
+        {
+            return Ok(out);
+        }
+        let c = self.catalog()?;
+        for v in &raw.cities {
+            match c.places.resolve_city(v) {
+                Some(x) => out.cities.push(x.name.clone()),
+                None => return Err(unknown("city", v, suggestions(&c.places.cities, v))),
+            }
+        }
+        for v in &raw.countries {
+            match c.places.resolve_country(v) {
+                Some(x) => out.countries.push(x.name.clone()),
+                None => {
+                    return Err(unknown(
+                        "country or region",
+                        v,
+                        suggestions(&c.places.countries, v),
+                    ));
+                }
+            }
+        }
+        for v in &raw.positionings {
+            match c.plan.resolve_positioning(v) {
+                Some(x) => out.positionings.push(x.name.clone()),
+                None => {
+                    return Err(unknown(
+                        "positioning",
+                        v,
+                        suggestions(&c.plan.positionings, v),
+                    ));
+                }
+            }
+        }
+        for v in &raw.tasks {
+            match c.plan.resolve_task(v) {
+                Some(x) => out.tasks.push(x.id.clone()),
+                None => return Err(unknown("task", v, suggestions(&c.plan.tasks, v))),
+            }
+        }
+        if !raw.topics.is_empty() {
+            let topics: Vec<String> = self.counts(self.fields.topic)?.into_keys().collect();
+            for v in &raw.topics {
+                match topics
+                    .iter()
+                    .find(|t| t.to_lowercase() == v.trim().to_lowercase())
+                {
+                    Some(t) => out.topics.push(t.clone()),
+                    None => {
+                        let cands: Vec<Candidate> = topics
+                            .iter()
+                            .map(|t| Candidate {
+                                key: t.clone(),
+                                canonical: t,
+                            })
+                            .collect();
+                        let s = closest(v, &cands, 3)
+                            .into_iter()
+                            .map(|t| format!("\"{t}\""))
+                            .collect();
+                        return Err(unknown("topic", v, s));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The words a normalized word also matches: its synonym groups and, for a place, its
+    /// canonical name and aliases.
+    fn expansions(&self, word: &str) -> Vec<String> {
+        let Ok(c) = self.catalog() else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut add_group = |names: Vec<&str>| {
+            if names.iter().any(|n| normalize(n) == word) {
+                for n in names {
+                    let n = normalize(n);
+                    if n != word && !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+        };
+        for g in &c.synonyms {
+            add_group(g.iter().map(String::as_str).collect());
+        }
+        for city in &c.places.cities {
+            add_group(city.names());
+        }
+        for country in &c.places.countries {
+            add_group(country.names());
+        }
+        out
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
+        let parts = query::parse(&req.text);
+        let units = if parts.is_empty() {
+            Vec::new()
+        } else {
+            let jieba = self.jieba()?;
+            query::units(&parts, jieba, &|w| self.expansions(w))
+        };
+        self.run(&req.text, &units, req)
+    }
+
+    fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
+        let searcher = self.reader.searcher();
+        let limit = req.limit.max(1);
+        let (q, ranked): (Box<dyn Query>, bool) = if units.is_empty() {
+            let empty = Jieba::empty();
+            (
+                query::build(
+                    &[],
+                    req.mode,
+                    &req.filters,
+                    &req.exclude_ids,
+                    &empty,
+                    &self.fields,
+                ),
+                false,
+            )
+        } else {
+            let jieba = self.jieba()?;
+            (
+                query::build(
+                    units,
+                    req.mode,
+                    &req.filters,
+                    &req.exclude_ids,
+                    jieba,
+                    &self.fields,
+                ),
+                true,
+            )
+        };
+        let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
+            let (total, top) =
+                searcher.search(&q, &(Count, TopDocs::with_limit(limit).order_by_score()))?;
+            (total, top)
+        } else {
+            let (total, top) = searcher.search(
+                &q,
+                &(
+                    Count,
+                    TopDocs::with_limit(limit).order_by_string_fast_field("id", Order::Asc),
+                ),
+            )?;
+            (total, top.into_iter().map(|(_, a)| (0.0, a)).collect())
+        };
+        let needles = needles(units);
+        let mut hits = Vec::with_capacity(docs.len());
+        for (score, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            hits.push(self.hit(&doc, score, &needles)?);
+        }
+        if ranked {
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        }
+        Ok(Results {
+            query: text.to_string(),
+            total,
+            hits,
+        })
+    }
+
+    fn stored_str<'d>(&self, doc: &'d TantivyDocument, field: Field) -> &'d str {
+        doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        needles: &[String],
+    ) -> Result<Hit, SearchError> {
+        let case: Case = serde_json::from_str(self.stored_str(doc, self.fields.case_json))
+            .map_err(SearchError::Json)?;
+        let plain = self.stored_str(doc, self.fields.plain);
+        Ok(Hit {
+            snippet: snippet::snippet(plain, needles),
+            id: case.id,
+            title: case.title,
+            cities: case.cities,
+            countries: case.countries,
+            positioning: case.positioning,
+            topics: case.topics,
+            tasks: case.tasks,
+            score,
+        })
+    }
+
+    fn doc_by_id(&self, id: &str) -> Result<Option<TantivyDocument>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some((_, addr)) => Ok(Some(searcher.doc(*addr)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// One case, whole; an unknown id is an error naming the closest ids.
+    pub fn case(&self, id: &str) -> Result<Case, SearchError> {
+        match self.doc_by_id(id)? {
+            Some(doc) => serde_json::from_str(self.stored_str(&doc, self.fields.case_json))
+                .map_err(SearchError::Json),
+            None => {
+                let ids = self.ids()?;
+                let cands: Vec<Candidate> = ids
+                    .iter()
+                    .map(|i| Candidate {
+                        key: i.clone(),
+                        canonical: i,
+                    })
+                    .collect();
+                Err(SearchError::UnknownCase {
+                    id: id.to_string(),
+                    suggestions: closest(id, &cands, 3)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    /// Every case id, sorted.
+    pub fn ids(&self) -> Result<Vec<String>, SearchError> {
+        Ok(self.counts(self.fields.id)?.into_keys().collect())
+    }
+
+    /// How many cases hold each value of an exact field.
+    pub fn counts(&self, field: Field) -> Result<BTreeMap<String, u64>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for seg in searcher.segment_readers() {
+            let inverted = seg.inverted_index(field)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                let key = String::from_utf8_lossy(stream.key()).into_owned();
+                *out.entry(key).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// The cases linked to a task, each scored and highlighted against the task's own text.
+    pub fn task_cases(
+        &self,
+        task_id: &str,
+        limit: usize,
+    ) -> Result<(Vec<Hit>, Vec<Hit>), SearchError> {
+        let catalog = self.catalog()?;
+        let Some(task) = catalog
+            .plan
+            .task(task_id)
+            .or_else(|| catalog.plan.resolve_task(task_id))
+        else {
+            return Err(SearchError::UnknownTask {
+                id: task_id.to_string(),
+                suggestions: suggestions(&catalog.plan.tasks, task_id),
+            });
+        };
+        let text = format!("{} {}", task.title, task.summary);
+        let jieba = self.jieba()?;
+        let units = query::units(&query::parse(&text), jieba, &|w| self.expansions(w));
+        let only_task = Filters {
+            tasks: vec![task.id.clone()],
+            ..Filters::default()
+        };
+        let n_linked = self
+            .counts(self.fields.task)?
+            .get(&task.id)
+            .copied()
+            .unwrap_or(0) as usize;
+        // Linked cases first: every one of them, ranked by the task's text.
+        let mut linked = self
+            .run(
+                &text,
+                &[],
+                &Request {
+                    mode: MatchMode::All,
+                    ..Request::new("", only_task.clone(), n_linked.max(1))
+                },
+            )?
+            .hits;
+        let ranked = self.run(
+            &text,
+            &units,
+            &Request {
+                mode: MatchMode::Any,
+                ..Request::new(text.clone(), only_task, n_linked.max(1))
+            },
+        )?;
+        let score_of: HashMap<String, (f32, String)> = ranked
+            .hits
+            .into_iter()
+            .map(|h| (h.id.clone(), (h.score, h.snippet)))
+            .collect();
+        let needles = needles(&units);
+        for h in &mut linked {
+            if let Some((s, snip)) = score_of.get(&h.id) {
+                h.score = *s;
+                h.snippet = snip.clone();
+            } else {
+                let doc = self.doc_by_id(&h.id)?;
+                if let Some(doc) = doc {
+                    h.snippet =
+                        snippet::snippet(self.stored_str(&doc, self.fields.plain), &needles);
+                }
+            }
+        }
+        // Cases from the places the plan names for this task lead the list.
+        let is_precedent = |h: &Hit| {
+            task.precedents
+                .iter()
+                .any(|p| h.cities.contains(p) || h.countries.contains(p))
+        };
+        linked.sort_by(|a, b| {
+            is_precedent(b)
+                .cmp(&is_precedent(a))
+                .then(b.score.total_cmp(&a.score))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let linked_ids: Vec<String> = linked.iter().map(|h| h.id.clone()).collect();
+        let suggested = self
+            .run(
+                &text,
+                &units,
+                &Request {
+                    mode: MatchMode::Any,
+                    exclude_ids: linked_ids,
+                    ..Request::new(text.clone(), Filters::default(), limit)
+                },
+            )?
+            .hits;
+        Ok((linked, suggested))
+    }
+
+    /// Cases most like `id`: shared topics, tasks, positioning and places, and the words
+    /// that most distinguish its text.
+    pub fn similar(&self, id: &str, limit: usize) -> Result<Results, SearchError> {
+        let case = self.case(id)?;
+        let searcher = self.reader.searcher();
+        let f = &self.fields;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut exact = |field: Field, values: &[String], boost: f32| {
+            for v in values {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        };
+        exact(f.topic, &case.topics, 3.0);
+        exact(f.task, &case.tasks, 2.0);
+        exact(f.positioning, &case.positioning, 1.0);
+        exact(f.city, &case.cities, 0.5);
+        // The body's most telling words: frequent in this case, rare in the library.
+        let jieba = self.jieba()?;
+        let text = normalize(&format!("{} {}", case.title, case.plain_body()));
+        let mut tf: HashMap<&str, u32> = HashMap::new();
+        for w in word_tokens(jieba, &text) {
+            if w.chars().count() >= 2 {
+                *tf.entry(w).or_default() += 1;
+            }
+        }
+        let n = searcher.num_docs().max(1) as f32;
+        let mut weighted: Vec<(f32, &str)> = Vec::new();
+        for (w, c) in tf {
+            let df = searcher.doc_freq(&Term::from_field_text(f.body, w))? as f32;
+            if df <= 1.0 {
+                continue;
+            }
+            weighted.push(((c as f32).sqrt() * (n / df).ln(), w));
+        }
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        for (_, w) in weighted.into_iter().take(25) {
+            let q = TermQuery::new(
+                Term::from_field_text(f.body, w),
+                IndexRecordOption::WithFreqs,
+            );
+            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 0.3))));
+        }
+        let q = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(should)) as Box<dyn Query>,
+            ),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.id, &case.id),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let (total, top) = searcher.search(
+            &q,
+            &(Count, TopDocs::with_limit(limit.max(1)).order_by_score()),
+        )?;
+        let needles: Vec<String> = case.topics.iter().map(|t| normalize(t)).collect();
+        let mut hits = Vec::new();
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            hits.push(self.hit(&doc, score, &needles)?);
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        Ok(Results {
+            query: case.id,
+            total,
+            hits,
+        })
+    }
+}
+
+fn unknown(kind: &'static str, value: &str, suggestions: Vec<String>) -> SearchError {
+    SearchError::UnknownFilter {
+        kind,
+        value: value.to_string(),
+        suggestions,
+    }
+}
+
+/// What snippets highlight: each unit and its synonyms, longest first so that a long match
+/// is not cut by a shorter one inside it.
+fn needles(units: &[Unit]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for u in units {
+        for t in std::iter::once(&u.text).chain(u.synonyms.iter()) {
+            if !v.contains(t) {
+                v.push(t.clone());
+            }
+        }
+    }
+    v.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+    v
+}

@@ -1,0 +1,218 @@
+//! Library → a new index generation. The expensive work happens here, once: the full
+//! segmenter dictionary, analysis of every case, the merge into one segment, and the
+//! compact dictionary that lets queries segment text without loading the full one.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jieba_rs::Jieba;
+use serde::{Deserialize, Serialize};
+use tantivy::indexer::NoMergePolicy;
+use tantivy::schema::Field;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexWriter};
+
+use super::SearchError;
+use super::analysis::{
+    BIGRAM_TOKENIZER, BigramTokenizer, UNIGRAM_TOKENIZER, UnigramTokenizer, WORD_TOKENIZER,
+    WordTokenizer,
+};
+use super::schema::{self, Fields};
+use super::store::{self, GenerationMeta, IndexDir};
+use crate::library::{Library, Places, Plan};
+
+/// What a query needs to know about the library besides the index: the plan (tasks and
+/// positionings), the gazetteer (aliases for filters) and the synonym groups. Small.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Catalog {
+    pub library: String,
+    pub plan: Plan,
+    pub places: Places,
+    pub synonyms: Vec<Vec<String>>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub cases: usize,
+    pub elapsed: Duration,
+    pub bytes: u64,
+    pub generation: PathBuf,
+}
+
+/// A private-use character that never occurs in text: the compact dictionary gives it the
+/// frequency mass of all words it leaves out, so word probabilities stay what they are in
+/// the full dictionary and segmentation does not drift.
+const FILLER_WORD: &str = "\u{e000}";
+
+/// The full segmenter: jieba's default dictionary plus the library's own words.
+pub fn full_segmenter(library: &Library) -> Jieba {
+    let mut jieba = Jieba::new();
+    for e in &library.dict {
+        jieba.add_word(
+            &super::analysis::normalize(&e.word),
+            e.freq,
+            e.tag.as_deref(),
+        );
+    }
+    jieba
+}
+
+/// Registers the analyzers on an index (they are not stored in it).
+pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
+    let t = index.tokenizers();
+    t.register(
+        WORD_TOKENIZER,
+        TextAnalyzer::from(WordTokenizer::new(jieba)),
+    );
+    t.register(BIGRAM_TOKENIZER, TextAnalyzer::from(BigramTokenizer));
+    t.register(UNIGRAM_TOKENIZER, TextAnalyzer::from(UnigramTokenizer));
+}
+
+/// Memory the indexer may use across all its threads. Enough that 100k cases build in few
+/// segments, small enough for a laptop.
+const WRITER_HEAP_BYTES: usize = 256 * 1024 * 1024;
+
+/// Builds a new generation from `library` and makes it live. `on_wait` is called if
+/// another build holds the lock; `progress(done, total)` as cases are added.
+pub fn build(
+    dir: &IndexDir,
+    library: &Library,
+    on_wait: impl FnOnce(),
+    progress: &dyn Fn(usize, usize),
+) -> Result<BuildReport, SearchError> {
+    let started = Instant::now();
+    let built_at_ns = store::now_ns();
+    let lock = dir.lock(on_wait)?;
+    let gen_dir = dir.new_generation(&lock)?;
+
+    let jieba = Arc::new(full_segmenter(library));
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&gen_dir, schema)?;
+    register_tokenizers(&index, jieba.clone());
+
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
+    // One merge at the end is cheaper than many along the way.
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    let total = library.cases.len();
+    for (i, case) in library.cases.iter().enumerate() {
+        let plain = case.plain_body();
+        writer.add_document(fields.document(case, &plain))?;
+        if i % 256 == 0 || i + 1 == total {
+            progress(i + 1, total);
+        }
+    }
+    writer.commit()?;
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
+    writer.wait_merging_threads()?;
+
+    let words = compact_dictionary(&index, &fields, &jieba)?;
+    store::write_synced(&gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
+    let catalog = Catalog {
+        library: library.origin.describe(),
+        plan: library.plan.clone(),
+        places: library.places.clone(),
+        synonyms: library.synonyms.clone(),
+    };
+    let catalog_json = serde_json::to_vec(&catalog).map_err(SearchError::Json)?;
+    store::write_synced(&gen_dir.join(store::CATALOG_FILE), &catalog_json)?;
+
+    let meta = GenerationMeta {
+        tool: store::tool_version(),
+        library: library.origin.describe(),
+        stamps: library.stamps.clone(),
+        built_at_ns,
+        cases: total,
+        build_ms: started.elapsed().as_millis() as u64,
+    };
+    dir.publish(&gen_dir, &meta, &lock)?;
+    Ok(BuildReport {
+        cases: total,
+        elapsed: started.elapsed(),
+        bytes: IndexDir::size_of(&gen_dir),
+        generation: gen_dir,
+    })
+}
+
+fn has_cjk(s: &str) -> bool {
+    s.chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c))
+}
+
+/// Total frequency of a jieba dictionary. jieba-rs does not expose it, but prints it.
+fn total_freq(jieba: &Jieba) -> Option<usize> {
+    let dbg = format!("{jieba:?}");
+    let rest = &dbg[dbg.find("total_freq: ")? + "total_freq: ".len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The dictionary words the index actually holds, with their frequencies, in jieba's
+/// format: all a query needs to segment its text as the index did.
+fn compact_dictionary(
+    index: &Index,
+    fields: &Fields,
+    jieba: &Jieba,
+) -> Result<String, SearchError> {
+    let reader = index.reader()?;
+    let searcher = reader.searcher();
+    let mut vocab: BTreeSet<String> = BTreeSet::new();
+    let word_fields: [Field; 4] = [
+        fields.title,
+        fields.title_en,
+        fields.topics_text,
+        fields.body,
+    ];
+    for seg in searcher.segment_readers() {
+        for &f in &word_fields {
+            let inverted = seg.inverted_index(f)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                if let Ok(term) = std::str::from_utf8(stream.key())
+                    && has_cjk(term)
+                    && jieba.has_word(term)
+                {
+                    vocab.insert(term.to_string());
+                }
+            }
+        }
+    }
+    let mut out = String::with_capacity(vocab.len() * 12);
+    let mut kept = 0usize;
+    for w in &vocab {
+        // suggest_freq of a dictionary word is its frequency, or one more (rounding).
+        let freq = jieba.suggest_freq(w).saturating_sub(1).max(1);
+        kept += freq;
+        let _ = writeln!(out, "{w} {freq}");
+    }
+    if let Some(total) = total_freq(jieba)
+        && total > kept
+    {
+        let _ = writeln!(out, "{FILLER_WORD} {}", total - kept);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_frequency_is_read_from_jieba() {
+        let mut j = Jieba::empty();
+        j.add_word("口袋公园", Some(30), None);
+        j.add_word("公园", Some(70), None);
+        assert_eq!(total_freq(&j), Some(100));
+    }
+}

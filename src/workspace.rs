@@ -1,0 +1,162 @@
+//! Where the library and its index are, and keeping the index fresh.
+//!
+//! Resolution follows CLI.md: `--library`, then `DUIBIAO_LIBRARY`, then `./cases` when it
+//! holds a plan.yaml, else the library compiled into the binary. The index of a folder
+//! named `cases` lives in `index/` beside it (the project's layout); any other library's
+//! index, and the built-in library's, live under the user's cache directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::library::{self, Library, LibraryError, Origin, source};
+use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, store};
+
+/// Why a search could not get an index.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(
+        "the index in {0} is missing or out of date, and --no-rebuild was given; run `duibiao index`"
+    )]
+    Stale(PathBuf),
+}
+
+/// A resolved library and index folder.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub origin: Origin,
+    pub index: IndexDir,
+}
+
+/// What happened to the index before a query ran.
+#[derive(Debug)]
+pub enum Freshness {
+    Fresh,
+    Rebuilt {
+        reason: String,
+        report: BuildReport,
+    },
+    /// The library is broken; the last good index is used.
+    StaleButBroken {
+        problems: usize,
+    },
+}
+
+fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("duibiao")
+}
+
+impl Workspace {
+    pub fn resolve(library: Option<PathBuf>, index: Option<PathBuf>) -> Workspace {
+        let origin = match library {
+            Some(dir) => Origin::Dir(dir),
+            None if Path::new("cases").join(source::PLAN_FILE).is_file() => {
+                Origin::Dir(PathBuf::from("cases"))
+            }
+            None => Origin::Embedded,
+        };
+        let index = index.unwrap_or_else(|| match &origin {
+            Origin::Dir(dir) if dir.file_name().is_some_and(|n| n == "cases") => dir
+                .parent()
+                .map_or_else(|| PathBuf::from("index"), |p| p.join("index")),
+            Origin::Dir(dir) => {
+                let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+                let key = source::content_hash(abs.to_string_lossy().as_bytes());
+                cache_dir().join(format!("library-{}", &key[..16]))
+            }
+            Origin::Embedded => cache_dir().join(format!("built-in-{}", store::tool_version())),
+        });
+        Workspace {
+            origin,
+            index: IndexDir::new(index),
+        }
+    }
+
+    pub fn load_library(&self) -> Result<Library, LibraryError> {
+        library::load(&self.origin)
+    }
+
+    /// Why the live generation cannot serve this library, or `None` when it can.
+    fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
+        let Some(current) = self.index.current() else {
+            return Ok(Some("no index yet".into()));
+        };
+        let meta = &current.meta;
+        if meta.tool != store::tool_version() {
+            return Ok(Some(format!("built by duibiao {}", meta.tool)));
+        }
+        if meta.library != self.origin.describe() {
+            return Ok(Some(format!("built from {}", meta.library)));
+        }
+        Ok(match &self.origin {
+            Origin::Dir(dir) => source::unchanged(dir, &meta.stamps, meta.built_at_ns)?,
+            Origin::Embedded => source::embedded_unchanged(&meta.stamps),
+        })
+    }
+
+    /// Builds a new generation now (the `index` command).
+    pub fn build(
+        &self,
+        on_wait: impl FnOnce(),
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<BuildReport, WorkspaceError> {
+        let library = self.load_library()?;
+        Ok(search::build(&self.index, &library, on_wait, progress)?)
+    }
+
+    /// A searcher on a fresh index, rebuilding first when the index is missing, stale or
+    /// unreadable (unless `rebuild` is false).
+    pub fn searcher(
+        &self,
+        rebuild: bool,
+        on_wait: impl FnOnce(),
+    ) -> Result<(Searcher, Freshness), WorkspaceError> {
+        let reason = self.stale_reason()?;
+        if reason.is_none()
+            && let Some(current) = self.index.current()
+        {
+            match Searcher::open(current) {
+                Ok(s) => return Ok((s, Freshness::Fresh)),
+                Err(e) if !rebuild => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
+        if !rebuild {
+            return Err(WorkspaceError::Stale(self.index.root.clone()));
+        }
+        let reason = reason.unwrap_or_else(|| "index unreadable".into());
+        let library = match self.load_library() {
+            Ok(l) => l,
+            Err(LibraryError::Invalid(problems)) => {
+                if let Some(current) = self.index.current()
+                    && let Ok(s) = Searcher::open(current)
+                {
+                    return Ok((
+                        s,
+                        Freshness::StaleButBroken {
+                            problems: problems.len(),
+                        },
+                    ));
+                }
+                return Err(LibraryError::Invalid(problems).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let report = search::build(&self.index, &library, on_wait, &|_, _| {})?;
+        let current = self
+            .index
+            .current()
+            .ok_or_else(|| WorkspaceError::Stale(self.index.root.clone()))?;
+        Ok((
+            Searcher::open(current)?,
+            Freshness::Rebuilt { reason, report },
+        ))
+    }
+}
