@@ -1,0 +1,64 @@
+//! `duibiao index`: the build step. Fails loudly on a broken library and keeps the old
+//! index serving.
+
+use std::io::{IsTerminal, Write};
+
+use super::Env;
+use crate::library::LibraryError;
+use crate::workspace::WorkspaceError;
+
+/// Libraries smaller than this build in well under a second: no progress bar.
+const PROGRESS_MIN_CASES: usize = 2_000;
+
+fn progress_bar(done: usize, total: usize) {
+    let width = 30;
+    let filled = done * width / total.max(1);
+    eprint!(
+        "\rindexing [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
+    if done == total {
+        eprintln!();
+    }
+}
+
+pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let show_progress = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if show_progress && total >= PROGRESS_MIN_CASES {
+            progress_bar(done, total);
+        }
+    };
+    let wait = || eprintln!("duibiao: waiting for another build of the index to finish…");
+    match env.workspace.build(wait, &progress) {
+        Ok(report) => {
+            if report.cases == 0 {
+                writeln!(
+                    out,
+                    "the library holds no cases yet; indexed nothing (see README: how to add a case)"
+                )?;
+            }
+            writeln!(
+                out,
+                "indexed {} cases in {:.2} s; index size {:.1} MB ({})",
+                report.cases,
+                report.elapsed.as_secs_f64(),
+                report.bytes as f64 / 1_048_576.0,
+                report.generation.display()
+            )?;
+            Ok(0)
+        }
+        Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "duibiao: index not built: the library has {} problem(s); the previous index is unchanged",
+                problems.len()
+            );
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

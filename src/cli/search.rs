@@ -1,0 +1,41 @@
+//! `duibiao search`.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::{Env, FilterArgs};
+use crate::render;
+use crate::search::Request;
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to search for; quoted text ("城市 更新") is a phrase. Several words are all
+    /// required.
+    #[arg(value_name = "QUERY")]
+    pub query: Vec<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// How many hits to show.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+    /// Print JSON (CLI.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(env: &Env, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let searcher = env.searcher()?;
+    let filters = searcher.resolve_filters(&args.filters.raw())?;
+    let text = args.query.join(" ");
+    let results = searcher
+        .search(&Request::new(text, filters, args.limit))
+        .context("search failed")?;
+    if args.json {
+        super::write_json(out, &results)?;
+    } else {
+        render::results(out, &results, searcher.num_cases(), &env.style)?;
+    }
+    Ok(0)
+}
