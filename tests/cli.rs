@@ -1,0 +1,603 @@
+//! The real binary on real files, with a clean environment: searches, filters and their
+//! aliases, JSON shapes, exit codes, rebuilds of a stale index.
+
+mod common;
+
+use std::fs;
+
+use common::{Sandbox, hit_ids};
+
+#[test]
+fn search_ranks_finds_and_highlights() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["search", "口袋公园"]);
+    let ids = hit_ids(&v);
+    assert_eq!(ids.len(), 2, "{v}");
+    assert!(ids.contains(&"new-york-pocket-parks".to_string()));
+    assert!(ids.contains(&"shanghai-pocket-parks".to_string()));
+    assert_eq!(v["query"], "口袋公园");
+    assert_eq!(v["total"], 2);
+    let hit = &v["hits"][0];
+    for key in [
+        "id",
+        "title",
+        "cities",
+        "countries",
+        "positioning",
+        "topics",
+        "tasks",
+        "score",
+        "snippet",
+    ] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert!(
+        hit["snippet"].as_str().unwrap().contains("【口袋公园】"),
+        "{hit}"
+    );
+    assert!(hit["score"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_title_match_ranks_above_a_body_match() {
+    let sb = Sandbox::new();
+    // "机场" is in the Hong Kong case's title; "绿道" is in Boston's title and only there.
+    let v = sb.json(&["search", "绿道"]);
+    assert_eq!(hit_ids(&v)[0], "boston-emerald-necklace");
+}
+
+#[test]
+fn every_word_must_match() {
+    let sb = Sandbox::new();
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "口袋公园", "佩雷"])),
+        ["new-york-pocket-parks"]
+    );
+    assert!(hit_ids(&sb.json(&["search", "口袋公园", "机场"])).is_empty());
+}
+
+#[test]
+fn quoted_text_is_a_phrase_and_stray_syntax_is_text() {
+    let sb = Sandbox::new();
+    // Both words occur in the Boston case, but not side by side.
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "公园 系统"])),
+        ["boston-emerald-necklace"]
+    );
+    assert!(hit_ids(&sb.json(&["search", "\"系统 公园\""])).is_empty());
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "\"公园系统\""])),
+        ["boston-emerald-necklace"]
+    );
+    for q in [
+        "\"口袋公园",
+        "口袋公园 AND",
+        "+口袋公园 -",
+        "口袋公园)",
+        "（口袋公园",
+    ] {
+        let (code, _, err) = sb.run_text(&["search", q]);
+        assert_eq!(code, 0, "{q}: {err}");
+    }
+    let v = sb.json(&["search", "\"口袋公园"]);
+    assert_eq!(v["total"], 2, "an unbalanced quote is text: {v}");
+}
+
+#[test]
+fn filters_accept_names_and_aliases_alike() {
+    let sb = Sandbox::new();
+    let canonical = hit_ids(&sb.json(&["search", "公园", "--city", "纽约"]));
+    assert_eq!(canonical, ["new-york-pocket-parks"]);
+    for alias in ["NYC", "nyc", "New York", "niuyue"] {
+        assert_eq!(
+            hit_ids(&sb.json(&["search", "公园", "--city", alias])),
+            canonical,
+            "{alias}"
+        );
+    }
+    let us = hit_ids(&sb.json(&["search", "--country", "美国"]));
+    assert_eq!(us, ["boston-emerald-necklace", "new-york-pocket-parks"]);
+    for alias in ["USA", "us", "United States", "meiguo"] {
+        assert_eq!(
+            hit_ids(&sb.json(&["search", "--country", alias])),
+            us,
+            "{alias}"
+        );
+    }
+    let bay = hit_ids(&sb.json(&["search", "--positioning", "宜居宜业宜游高品质湾区城市"]));
+    assert_eq!(bay.len(), 3);
+    for alias in ["BAY", "bay", "湾区"] {
+        assert_eq!(
+            hit_ids(&sb.json(&["search", "--positioning", alias])),
+            bay,
+            "{alias}"
+        );
+    }
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "--topic", "口袋公园"])).len(),
+        2
+    );
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "--task", "hub-02"])),
+        ["hong-kong-airport-city"]
+    );
+}
+
+#[test]
+fn values_of_one_filter_are_ored_and_filters_anded() {
+    let sb = Sandbox::new();
+    let v = hit_ids(&sb.json(&["search", "--city", "纽约", "--city", "上海"]));
+    assert_eq!(v, ["new-york-pocket-parks", "shanghai-pocket-parks"]);
+    let v = hit_ids(&sb.json(&[
+        "search",
+        "--city",
+        "纽约",
+        "--city",
+        "上海",
+        "--country",
+        "中国",
+    ]));
+    assert_eq!(v, ["shanghai-pocket-parks"]);
+}
+
+#[test]
+fn no_query_lists_every_filtered_case_in_id_order() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["search"]);
+    assert_eq!(v["total"], 5);
+    let ids = hit_ids(&v);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+}
+
+#[test]
+fn total_counts_all_matches_beyond_the_limit() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["search", "公园", "--limit", "1"]);
+    assert_eq!(hit_ids(&v).len(), 1);
+    assert_eq!(v["total"], 3);
+}
+
+#[test]
+fn an_unknown_filter_value_exits_2_naming_the_closest() {
+    let sb = Sandbox::new();
+    let (code, out, err) = sb.run_text(&["search", "公园", "--city", "Bostn"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("unknown city \"Bostn\"; did you mean \"波士顿\" (Boston)?"),
+        "{err}"
+    );
+    let (code, _, err) = sb.run_text(&["search", "--positioning", "海洋"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = sb.run_text(&["search", "--topic", "口袋公圆"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"口袋公园\""), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["search", "--limit", "many"]).0, 2);
+    assert_eq!(sb.run_text(&["frobnicate"]).0, 2);
+    let (code, _, err) = sb.run_text(&["show", "boston"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("boston-emerald-necklace"), "{err}");
+}
+
+#[test]
+fn show_gives_the_whole_case() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["show", "hong-kong-airport-city"]);
+    assert_eq!(v["id"], "hong-kong-airport-city");
+    assert_eq!(v["countries"][0], "中国香港");
+    assert!(v["body"].as_str().unwrap().contains("## 对青岛的启示"));
+    assert!(
+        v["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("hong-kong-airport-city.md")
+    );
+    assert_eq!(v["sources"][0]["url"], "https://example.org/hkia");
+    let (code, out, _) = sb.run_text(&["show", "hong-kong-airport-city"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("■ 案例概述"), "{out}");
+    assert!(
+        !out.contains("## "),
+        "markdown is rendered, not printed raw: {out}"
+    );
+    assert!(
+        !out.contains('\x1b'),
+        "no escape codes when not on a terminal"
+    );
+}
+
+#[test]
+fn stats_counts_by_every_dimension() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["stats"]);
+    assert_eq!(v["cases"], 5);
+    assert_eq!(v["cities"], 4);
+    assert_eq!(v["countries"], 4);
+    assert_eq!(v["by_country"]["美国"], 2);
+    assert_eq!(v["by_city"]["波士顿"], 1);
+    assert_eq!(v["by_positioning"]["宜居宜业宜游高品质湾区城市"], 3);
+    assert_eq!(v["by_topic"]["口袋公园"], 2);
+    assert_eq!(v["by_task"]["BAY-03"], 2);
+    assert_eq!(
+        v["by_task"]["BAY-09"], 0,
+        "tasks without cases are counted as 0"
+    );
+    let (code, out, _) = sb.run_text(&["stats"]);
+    assert_eq!(code, 0);
+    assert!(out.contains('█'), "{out}");
+}
+
+#[test]
+fn check_exits_1_with_every_problem_and_0_when_clean() {
+    let sb = Sandbox::new();
+    let (code, out, _) = sb.run_text(&["check"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ok: 5 cases"), "{out}");
+    fs::copy(
+        common::fixtures().join("broken/unknown-city.md"),
+        sb.lib().join("unknown-city.md"),
+    )
+    .unwrap();
+    fs::copy(
+        common::fixtures().join("broken/empty-title.md"),
+        sb.lib().join("empty-title.md"),
+    )
+    .unwrap();
+    let (code, out, _) = sb.run_text(&["check"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].ends_with("empty-title.md:3:8: title is empty"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("unknown-city.md:4:10: unknown city"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_empty_library_says_so() {
+    let sb = Sandbox::new();
+    for e in fs::read_dir(sb.lib()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            fs::remove_file(p).unwrap();
+        }
+    }
+    // Without its cases the plan's precedents are unbacked: keep only plan-less tasks.
+    let plan = fs::read_to_string(sb.lib().join("plan.yaml")).unwrap();
+    fs::write(
+        sb.lib().join("plan.yaml"),
+        plan.replace("precedents: [日本]", "precedents: []")
+            .replace("precedents: [香港]", "precedents: []")
+            .replace("precedents: [波士顿]", "precedents: []")
+            .replace("precedents: [纽约, 上海]", "precedents: []"),
+    )
+    .unwrap();
+    let (code, out, _) = sb.run_text(&["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("holds no cases yet"), "{out}");
+    let (code, out, _) = sb.run_text(&["search", "公园"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("holds no cases yet"), "{out}");
+}
+
+#[test]
+fn a_stale_index_is_rebuilt_once_and_said_on_stderr() {
+    let sb = Sandbox::new();
+    let (_, _, err) = sb.run_text(&["search", "公园"]);
+    assert!(err.contains("index rebuilt (no index yet)"), "{err}");
+    let (_, _, err) = sb.run_text(&["search", "公园"]);
+    assert!(err.is_empty(), "a fresh index is not rebuilt: {err}");
+
+    // Touching a file without changing it is not a change.
+    let path = sb.lib().join("japan-smart-farming.md");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, &text).unwrap();
+    let (_, _, err) = sb.run_text(&["search", "公园"]);
+    assert!(err.is_empty(), "{err}");
+
+    // A change of the same size is still a change.
+    fs::write(&path, text.replace("政企合力", "政企协同")).unwrap();
+    let (code, out, err) = sb.run_text(&["search", "政企协同", "--json"]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("index rebuilt (japan-smart-farming.md changed)"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(hit_ids(&v), ["japan-smart-farming"]);
+
+    // A new file is a change too; with --no-rebuild it is an error (exit 3).
+    fs::copy(
+        sb.lib().join("japan-smart-farming.md"),
+        sb.lib().join("japan-copy.md"),
+    )
+    .unwrap();
+    let copy = fs::read_to_string(sb.lib().join("japan-copy.md"))
+        .unwrap()
+        .replace("id: japan-smart-farming", "id: japan-copy");
+    fs::write(sb.lib().join("japan-copy.md"), copy).unwrap();
+    let (code, _, err) = sb.run_text(&["--no-rebuild", "search", "政企协同"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("run `duibiao index`"), "{err}");
+    assert_eq!(sb.json(&["search", "政企协同"])["total"], 2);
+}
+
+#[test]
+fn a_broken_library_keeps_the_last_good_index_serving() {
+    let sb = Sandbox::new();
+    let (code, out, _) = sb.run_text(&["index"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("indexed 5 cases in"), "{out}");
+    let current = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+    fs::copy(
+        common::fixtures().join("broken/unknown-city.md"),
+        sb.lib().join("unknown-city.md"),
+    )
+    .unwrap();
+
+    let (code, _, err) = sb.run_text(&["index"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unknown-city.md:4:10: unknown city"), "{err}");
+    assert!(err.contains("the previous index is unchanged"), "{err}");
+    assert_eq!(
+        fs::read_to_string(sb.index().join("CURRENT")).unwrap(),
+        current
+    );
+
+    let (code, out, err) = sb.run_text(&["search", "口袋公园", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("searching the last good index"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 2);
+}
+
+#[test]
+fn a_corrupt_or_foreign_index_folder_is_rebuilt_not_trusted() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let current = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+    let gen_dir = sb.index().join(current.trim());
+    // Garble every tantivy file of the live generation.
+    for e in fs::read_dir(&gen_dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name != "duibiao.json" {
+            fs::write(&p, b"garbage").unwrap();
+        }
+    }
+    let v = sb.json(&["search", "口袋公园"]);
+    assert_eq!(v["total"], 2);
+
+    // A folder of someone else's files: ours are added beside them, theirs are left alone.
+    let sb2 = Sandbox::new();
+    fs::create_dir_all(sb2.index()).unwrap();
+    fs::write(sb2.index().join("CURRENT"), "not a generation").unwrap();
+    fs::write(sb2.index().join("notes.txt"), "mine").unwrap();
+    assert_eq!(sb2.json(&["search", "口袋公园"])["total"], 2);
+    assert_eq!(
+        fs::read_to_string(sb2.index().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn old_generations_are_cleaned_up() {
+    let sb = Sandbox::new();
+    for _ in 0..4 {
+        assert_eq!(sb.run_text(&["index"]).0, 0);
+    }
+    let gens: Vec<_> = fs::read_dir(sb.index())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("gen-"))
+        .collect();
+    assert_eq!(
+        gens.len(),
+        2,
+        "the live generation and the one before it: {gens:?}"
+    );
+}
+
+#[test]
+fn two_builds_at_once_both_finish_and_leave_a_valid_index() {
+    let sb = Sandbox::new();
+    let bin = env!("CARGO_BIN_EXE_duibiao");
+    let spawn = || {
+        std::process::Command::new(bin)
+            .env_clear()
+            .args([
+                "--library",
+                sb.lib().to_str().unwrap(),
+                "--index",
+                sb.index().to_str().unwrap(),
+                "index",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    assert_eq!(sb.json(&["search", "口袋公园"])["total"], 2);
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_duibiao"))
+        .env_clear()
+        .args([
+            "--library",
+            sb.lib().to_str().unwrap(),
+            "--index",
+            sb.index().to_str().unwrap(),
+            "stats",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_json_of_tasks_and_task_follows_the_contract() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["tasks"]);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let bay03 = rows.iter().find(|r| r["id"] == "BAY-03").unwrap();
+    assert_eq!(bay03["positioning"], "宜居宜业宜游高品质湾区城市");
+    assert_eq!(bay03["title"], "学习口袋公园经验，打造城市绿肺");
+    assert_eq!(bay03["cases"].as_array().unwrap().len(), 2);
+    let v = sb.json(&["tasks", "--positioning", "hub"]);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+
+    let v = sb.json(&["task", "BAY-03"]);
+    assert_eq!(v["task"]["id"], "BAY-03");
+    let linked = hit_ids(&serde_json::json!({"hits": v["linked"]}));
+    assert_eq!(linked.len(), 2);
+    let suggested = hit_ids(&serde_json::json!({"hits": v["suggested"]}));
+    assert!(!suggested.is_empty(), "{v}");
+    assert!(
+        suggested.iter().all(|s| !linked.contains(s)),
+        "suggestions exclude linked cases: {v}"
+    );
+    let (code, _, err) = sb.run_text(&["task", "BAY-99"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn coverage_counts_tasks_with_a_linked_case() {
+    let sb = Sandbox::new();
+    let (code, out, _) = sb.run_text(&["tasks"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("coverage: 4/5 tasks have at least one linked case"),
+        "{out}"
+    );
+    assert!(out.contains("no linked case yet"), "{out}");
+}
+
+#[test]
+fn similar_excludes_the_case_itself() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["similar", "new-york-pocket-parks"]);
+    let ids = hit_ids(&v);
+    assert_eq!(ids[0], "shanghai-pocket-parks", "{v}");
+    assert!(!ids.contains(&"new-york-pocket-parks".to_string()));
+}
+
+#[test]
+fn traditional_characters_find_simplified_text_and_back() {
+    let sb = Sandbox::new();
+    // The Hong Kong fixture writes 香港國際機場 in traditional characters.
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "国际机场"])),
+        ["hong-kong-airport-city"]
+    );
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "數碼化"])),
+        ["hong-kong-airport-city"]
+    );
+}
+
+#[test]
+fn a_build_killed_half_way_leaves_the_previous_generation_serving() {
+    use std::time::{Duration, Instant};
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let before = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+
+    // Enough extra cases that the next build takes a while.
+    let template = fs::read_to_string(sb.lib().join("japan-smart-farming.md")).unwrap();
+    let filler = "数据化模式管理农业生产，全方位信息服务与政企合力推动智慧农业发展。".repeat(40);
+    for i in 0..1500 {
+        let id = format!("synthetic-{i:04}");
+        let text = template
+            .replace("id: japan-smart-farming", &format!("id: {id}"))
+            .replace(
+                "农户可以按数据安排生产。",
+                &format!("农户可以按数据安排生产。{filler}{i}"),
+            );
+        fs::write(sb.lib().join(format!("{id}.md")), text).unwrap();
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_duibiao"))
+        .env_clear()
+        .args([
+            "--library",
+            sb.lib().to_str().unwrap(),
+            "--index",
+            sb.index().to_str().unwrap(),
+            "index",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the new generation has files on disk, then kill the build.
+    let next = sb.index().join("gen-000002");
+    let start = Instant::now();
+    while !(next.is_dir() && fs::read_dir(&next).map(|d| d.count() > 0).unwrap_or(false)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the build never started writing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    assert_eq!(
+        fs::read_to_string(sb.index().join("CURRENT")).unwrap(),
+        before,
+        "CURRENT still names the old generation"
+    );
+    assert!(
+        !next.join("duibiao.json").exists(),
+        "the killed build never finished its generation"
+    );
+
+    // Back to the library the old generation was built from: it serves without a rebuild.
+    for i in 0..1500 {
+        fs::remove_file(sb.lib().join(format!("synthetic-{i:04}.md"))).unwrap();
+    }
+    let (code, out, err) = sb.run_text(&["--no-rebuild", "search", "口袋公园", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 2);
+
+    // The next build succeeds and clears the leftovers.
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    assert!(!next.exists() || next.join("duibiao.json").exists());
+}

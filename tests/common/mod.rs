@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests: fixture libraries copied into temporary
+//! folders, and the real binary run with a clean environment.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn shipped_library() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+/// A copy of the valid fixture library in a fresh temporary folder, plus an index folder.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox::from(&fixtures().join("valid"))
+    }
+
+    pub fn from(library: &Path) -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lib = dir.path().join("lib");
+        fs::create_dir_all(&lib).unwrap();
+        for e in fs::read_dir(library).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_file() {
+                fs::copy(e.path(), lib.join(e.file_name())).unwrap();
+            }
+        }
+        Sandbox { dir }
+    }
+
+    pub fn lib(&self) -> PathBuf {
+        self.dir.path().join("lib")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+
+    /// Runs `duibiao --library lib --index index ARGS` with a clean environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_duibiao"));
+        cmd.env_clear()
+            .env("HOME", self.dir.path())
+            .arg("--library")
+            .arg(self.lib())
+            .arg("--index")
+            .arg(self.index())
+            .args(args);
+        cmd.output().expect("run duibiao")
+    }
+
+    /// Runs and returns (exit code, stdout, stderr).
+    pub fn run_text(&self, args: &[&str]) -> (i32, String, String) {
+        let o = self.run(args);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    /// Runs with `--json` and parses stdout; panics with stderr when the run fails.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let (code, out, err) = self.run_text(&a);
+        assert_eq!(code, 0, "duibiao {args:?} failed: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+    }
+}
+
+/// The ids of a search's hits, in order.
+pub fn hit_ids(v: &serde_json::Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A small deterministic random generator (xorshift), so sampled tests are reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
