@@ -115,7 +115,21 @@ pub fn results(
     if r.hits.is_empty() {
         return writeln!(out, "no case matches “{}”", r.query);
     }
+    let mut said = false;
     for (i, h) in r.hits.iter().enumerate() {
+        if h.partial && !said {
+            let all = r.hits.iter().filter(|h| !h.partial).count();
+            let note = if all == 0 {
+                format!(
+                    "no case has every word of “{}”; these have most of them:",
+                    r.query
+                )
+            } else {
+                format!("cases with most of the words of “{}”:", r.query)
+            };
+            writeln!(out, "{}", style.dim(&note))?;
+            said = true;
+        }
         hit(out, i + 1, h, style, !r.query.is_empty())?;
     }
     if r.total > r.hits.len() {

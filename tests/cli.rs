@@ -49,11 +49,33 @@ fn a_title_match_ranks_above_a_body_match() {
 #[test]
 fn every_word_must_match() {
     let sb = Sandbox::new();
+    // The one case with every word comes first; any others are marked partial.
+    let v = sb.json(&["search", "口袋公园", "佩雷"]);
+    let complete: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h.get("partial").is_none())
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(complete, ["new-york-pocket-parks"]);
+    assert_eq!(hit_ids(&v)[0], "new-york-pocket-parks");
+    // No case has every word (口袋, 公园, 机场 without the shipped dictionary): the cases
+    // with most of them follow, each marked partial.
+    let v = sb.json(&["search", "口袋公园", "机场"]);
+    assert_eq!(v["relaxed"], true, "{v}");
+    let hits = v["hits"].as_array().unwrap();
     assert_eq!(
-        hit_ids(&sb.json(&["search", "口袋公园", "佩雷"])),
-        ["new-york-pocket-parks"]
+        hits.len(),
+        2,
+        "the pocket-park cases have most of the words: {v}"
     );
-    assert!(hit_ids(&sb.json(&["search", "口袋公园", "机场"])).is_empty());
+    assert!(hits.iter().all(|h| h["partial"] == true), "{v}");
+    let v = sb.json(&["search", "口袋公园"]);
+    assert!(
+        v.get("relaxed").is_none() && v["hits"][0].get("partial").is_none(),
+        "{v}"
+    );
 }
 
 #[test]
@@ -600,4 +622,65 @@ fn a_build_killed_half_way_leaves_the_previous_generation_serving() {
     // The next build succeeds and clears the leftovers.
     assert_eq!(sb.run_text(&["index"]).0, 0);
     assert!(!next.exists() || next.join("duibiao.json").exists());
+}
+
+#[test]
+fn the_library_dictionary_and_synonyms_shape_search_and_staleness() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    // Synonyms: a query word finds its group, and the word as typed ranks first.
+    fs::write(
+        sb.lib().join("synonyms.yaml"),
+        "groups:\n  - [口袋公园, 袖珍公园]\n",
+    )
+    .unwrap();
+    let (code, out, err) = sb.run_text(&["search", "袖珍公园", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("index rebuilt"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 2, "{v}");
+
+    // A dictionary change is a library change.
+    fs::write(sb.lib().join("dict.txt"), "口袋公园\n").unwrap();
+    let (_, _, err) = sb.run_text(&["search", "口袋公园"]);
+    assert!(err.contains("index rebuilt"), "{err}");
+    // A broken dictionary is reported by check with its line.
+    fs::write(sb.lib().join("dict.txt"), "口袋公园\n袖珍公园 many\n").unwrap();
+    let (code, out, _) = sb.run_text(&["check"]);
+    assert_eq!(code, 1);
+    // "袖珍公园 " is nine columns wide.
+    assert!(out.contains("dict.txt:2:10: frequency \"many\""), "{out}");
+}
+
+#[test]
+fn typed_words_rank_above_their_synonyms() {
+    let sb = Sandbox::new();
+    fs::write(
+        sb.lib().join("synonyms.yaml"),
+        "groups:\n  - [机场, 口袋公园]\n",
+    )
+    .unwrap();
+    // Deliberately odd group: each side's own cases must come before the other side's.
+    let v = sb.json(&["search", "机场"]);
+    assert_eq!(hit_ids(&v)[0], "hong-kong-airport-city", "{v}");
+    assert_eq!(v["total"], 3, "{v}");
+    let v = sb.json(&["search", "口袋公园"]);
+    assert_ne!(hit_ids(&v)[0], "hong-kong-airport-city", "{v}");
+}
+
+#[test]
+fn place_aliases_search_like_their_names() {
+    let sb = Sandbox::new();
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "Boston"])),
+        ["boston-emerald-necklace"]
+    );
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "bosidun"])),
+        ["boston-emerald-necklace"]
+    );
+    assert_eq!(
+        hit_ids(&sb.json(&["search", "NYC"])),
+        ["new-york-pocket-parks"]
+    );
 }

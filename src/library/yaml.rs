@@ -143,7 +143,7 @@ mod tests {
     fn missing_and_malformed_are_reported() {
         let out = run("cities: [x]\n");
         assert!(out[0].contains("missing required key `id`"), "{out:?}");
-        let out = run("id: [a\n");
+        let out = run("id: a: b\n");
         assert!(out[0].contains("malformed YAML"), "{out:?}");
         assert!(out[0].starts_with("c.md:"), "{out:?}");
     }

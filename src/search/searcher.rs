@@ -27,6 +27,13 @@ use crate::library::Case;
 use crate::library::names::{Named, suggestions};
 use crate::library::suggest::{Candidate, closest};
 
+/// Below this many cases with every word of a query of three or more words, the cases
+/// with most of its words are shown after them.
+const MIN_STRICT_HITS: usize = 3;
+
+/// Extra candidates fetched past a page's limit to order equal scores by id.
+const TIE_MARGIN: usize = 16;
+
 /// Filter values as typed: any alias, any case.
 #[derive(Debug, Clone, Default)]
 pub struct RawFilters {
@@ -71,6 +78,9 @@ pub struct Hit {
     pub tasks: Vec<String>,
     pub score: f32,
     pub snippet: String,
+    /// True when the case has most but not all of the query's words.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// A page of results and how many matched in all.
@@ -79,6 +89,10 @@ pub struct Results {
     pub query: String,
     pub total: usize,
     pub hits: Vec<Hit>,
+    /// True when some hits have most but not all of the query's words (they follow the
+    /// hits that have all of them, and are marked `partial`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub relaxed: bool,
 }
 
 pub struct Searcher {
@@ -128,6 +142,12 @@ impl Searcher {
             })
             .as_ref()
             .map_err(|e| SearchError::Dictionary(e.clone()))
+    }
+
+    /// Segments queries with `jieba` instead of the generation's compact dictionary (used to
+    /// check that the compact dictionary changes no result).
+    pub fn use_segmenter(&mut self, jieba: Jieba) {
+        self.jieba = OnceLock::from(Ok(jieba));
     }
 
     pub fn num_cases(&self) -> u64 {
@@ -249,7 +269,33 @@ impl Searcher {
             let jieba = self.jieba()?;
             query::units(&parts, jieba, &|w| self.expansions(w))
         };
-        self.run(&req.text, &units, req)
+        let mut results = self.run(&req.text, &units, req)?;
+        // A sentence typed whole (a task's wording, say) rarely has every word in one case.
+        // When few cases have them all, the cases that have most of them follow, marked.
+        let few = if units.len() >= 3 { MIN_STRICT_HITS } else { 1 };
+        if req.mode == MatchMode::All && units.len() >= 2 && results.total < few {
+            let mut exclude = req.exclude_ids.clone();
+            exclude.extend(results.hits.iter().map(|h| h.id.clone()));
+            let relaxed = Request {
+                mode: MatchMode::AtLeast(units.len().div_ceil(2)),
+                exclude_ids: exclude,
+                limit: req.limit.saturating_sub(results.hits.len()).max(1),
+                ..req.clone()
+            };
+            let more = self.run(&req.text, &units, &relaxed)?;
+            if more.total > 0 {
+                results.relaxed = true;
+                results.total += more.total;
+                let room = req.limit.saturating_sub(results.hits.len());
+                results
+                    .hits
+                    .extend(more.hits.into_iter().take(room).map(|mut h| {
+                        h.partial = true;
+                        h
+                    }));
+            }
+        }
+        Ok(results)
     }
 
     fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
@@ -283,9 +329,23 @@ impl Searcher {
             )
         };
         let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
-            let (total, top) =
-                searcher.search(&q, &(Count, TopDocs::with_limit(limit).order_by_score()))?;
-            (total, top)
+            // Equal scores are ordered by id, so results do not depend on the order in which
+            // the indexer's threads happened to add documents; a margin past the limit keeps
+            // ties at the cut-off from being decided by that order.
+            let (total, mut top) = searcher.search(
+                &q,
+                &(
+                    Count,
+                    TopDocs::with_limit(limit + TIE_MARGIN).order_by_score(),
+                ),
+            )?;
+            let mut keyed = Vec::with_capacity(top.len());
+            for (score, addr) in top.drain(..) {
+                keyed.push((score, self.id_of(&searcher, addr)?, addr));
+            }
+            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            keyed.truncate(limit);
+            (total, keyed.into_iter().map(|(s, _, a)| (s, a)).collect())
         } else {
             let (total, top) = searcher.search(
                 &q,
@@ -309,7 +369,20 @@ impl Searcher {
             query: text.to_string(),
             total,
             hits,
+            relaxed: false,
         })
+    }
+
+    /// A document's case id, from the fast field (no stored document is read).
+    fn id_of(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<String, SearchError> {
+        let seg = searcher.segment_reader(addr.segment_ord);
+        let mut id = String::new();
+        if let Some(col) = seg.fast_fields().str("id")?
+            && let Some(ord) = col.term_ords(addr.doc_id).next()
+        {
+            col.ord_to_str(ord, &mut id)?;
+        }
+        Ok(id)
     }
 
     fn stored_str<'d>(&self, doc: &'d TantivyDocument, field: Field) -> &'d str {
@@ -335,6 +408,7 @@ impl Searcher {
             topics: case.topics,
             tasks: case.tasks,
             score,
+            partial: false,
         })
     }
 
@@ -419,7 +493,16 @@ impl Searcher {
         };
         let text = format!("{} {}", task.title, task.summary);
         let jieba = self.jieba()?;
-        let units = query::units(&query::parse(&text), jieba, &|w| self.expansions(w));
+        // The task's subject, not its boilerplate or the places it names: those places'
+        // cases are linked already, and their other cases are about other things.
+        let places = &catalog.places;
+        let units: Vec<Unit> = query::units(&query::parse(&text), jieba, &|w| self.expansions(w))
+            .into_iter()
+            .filter(|u| query::is_keyword(&u.text))
+            .filter(|u| {
+                places.resolve_city(&u.text).is_none() && places.resolve_country(&u.text).is_none()
+            })
+            .collect();
         let only_task = Filters {
             tasks: vec![task.id.clone()],
             ..Filters::default()
@@ -567,6 +650,7 @@ impl Searcher {
             query: case.id,
             total,
             hits,
+            relaxed: false,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! segmenter dictionary, analysis of every case, the merge into one segment, and the
 //! compact dictionary that lets queries segment text without loading the full one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 use tantivy::indexer::NoMergePolicy;
-use tantivy::schema::Field;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter};
 
@@ -20,7 +19,7 @@ use super::analysis::{
     BIGRAM_TOKENIZER, BigramTokenizer, UNIGRAM_TOKENIZER, UnigramTokenizer, WORD_TOKENIZER,
     WordTokenizer,
 };
-use super::schema::{self, Fields};
+use super::schema;
 use super::store::{self, GenerationMeta, IndexDir};
 use crate::library::{Library, Places, Plan};
 
@@ -58,7 +57,32 @@ pub fn full_segmenter(library: &Library) -> Jieba {
             e.tag.as_deref(),
         );
     }
+    for w in extra_words(library) {
+        if !jieba.has_word(&w) {
+            jieba.add_word(&w, None, None);
+        }
+    }
     jieba
+}
+
+/// Words the segmenter must know whether or not a case uses them: the library's dictionary,
+/// every synonym and every Chinese place name, so that a query word is cut as the library
+/// means it and can be matched to its group.
+fn extra_words(library: &Library) -> Vec<String> {
+    let mut out: Vec<String> = library.synonyms.iter().flatten().cloned().collect();
+    out.extend(library.dict.iter().map(|e| e.word.clone()));
+    for c in &library.places.cities {
+        out.push(c.name.clone());
+        out.extend(c.aliases.iter().cloned());
+    }
+    for c in &library.places.countries {
+        out.push(c.name.clone());
+        out.extend(c.aliases.iter().cloned());
+    }
+    out.into_iter()
+        .map(|w| super::analysis::normalize(&w))
+        .filter(|w| has_cjk(w))
+        .collect()
 }
 
 /// Registers the analyzers on an index (they are not stored in it).
@@ -101,9 +125,20 @@ pub fn build(
     // One merge at the end is cheaper than many along the way.
     writer.set_merge_policy(Box::new(NoMergePolicy));
     let total = library.cases.len();
+    let mut vocab: HashSet<String> = extra_words(library)
+        .into_iter()
+        .filter(|w| jieba.has_word(w))
+        .collect();
     for (i, case) in library.cases.iter().enumerate() {
         let plain = case.plain_body();
         writer.add_document(fields.document(case, &plain))?;
+        // While the indexer's threads analyze the case, note every dictionary word in it.
+        for text in [&case.title, case.title_en.as_deref().unwrap_or(""), &plain]
+            .into_iter()
+            .chain(case.topics.iter().map(String::as_str))
+        {
+            add_vocabulary(&mut vocab, &jieba, text);
+        }
         if i % 256 == 0 || i + 1 == total {
             progress(i + 1, total);
         }
@@ -115,7 +150,12 @@ pub fn build(
     }
     writer.wait_merging_threads()?;
 
-    let words = compact_dictionary(&index, &fields, &jieba)?;
+    let vocab: BTreeSet<String> = vocab.into_iter().collect();
+    // The index holds the last other handle on the segmenter; with it closed, the
+    // segmenter can be read word by word.
+    drop(index);
+    let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| full_segmenter(library));
+    let words = compact_dictionary(&vocab, &mut jieba);
     store::write_synced(&gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
     let catalog = Catalog {
         library: library.origin.describe(),
@@ -160,39 +200,41 @@ fn total_freq(jieba: &Jieba) -> Option<usize> {
 
 /// The dictionary words the index actually holds, with their frequencies, in jieba's
 /// format: all a query needs to segment its text as the index did.
-fn compact_dictionary(
-    index: &Index,
-    fields: &Fields,
-    jieba: &Jieba,
-) -> Result<String, SearchError> {
-    let reader = index.reader()?;
-    let searcher = reader.searcher();
-    let mut vocab: BTreeSet<String> = BTreeSet::new();
-    let word_fields: [Field; 4] = [
-        fields.title,
-        fields.title_en,
-        fields.topics_text,
-        fields.body,
-    ];
-    for seg in searcher.segment_readers() {
-        for &f in &word_fields {
-            let inverted = seg.inverted_index(f)?;
-            let mut stream = inverted.terms().stream()?;
-            while stream.advance() {
-                if let Ok(term) = std::str::from_utf8(stream.key())
-                    && has_cjk(term)
-                    && jieba.has_word(term)
-                {
-                    vocab.insert(term.to_string());
-                }
-            }
+/// Adds every dictionary word that occurs in `text` to `vocab`: not only the words jieba
+/// picks, but every one it considers (`cut_all`), since a query cut from the middle of the
+/// text may pick differently and must find the same words and frequencies as the full
+/// dictionary would give it.
+fn add_vocabulary(vocab: &mut HashSet<String>, jieba: &Jieba, text: &str) {
+    let normalized = super::analysis::normalize(text);
+    for t in jieba.cut_all(&normalized) {
+        if has_cjk(t.word) && !vocab.contains(t.word) {
+            vocab.insert(t.word.to_string());
         }
     }
+}
+
+/// The exact frequency of a dictionary word. jieba-rs keeps it private, but `add_word`
+/// moves the dictionary's total by the difference between the new and the old frequency,
+/// and the total is printed by `Debug`: set the word to 1, read the old value off the
+/// total, put it back.
+fn word_freq(jieba: &mut Jieba, word: &str) -> Option<usize> {
+    let before = total_freq(jieba)?;
+    jieba.add_word(word, Some(1), None);
+    let after = total_freq(jieba)?;
+    let freq = (before + 1).checked_sub(after)?;
+    jieba.add_word(word, Some(freq), None);
+    Some(freq)
+}
+
+/// The dictionary words in `vocab` with their exact frequencies, in jieba's format, plus
+/// one filler entry holding the frequency of every word left out.
+fn compact_dictionary(vocab: &BTreeSet<String>, jieba: &mut Jieba) -> String {
     let mut out = String::with_capacity(vocab.len() * 12);
     let mut kept = 0usize;
-    for w in &vocab {
-        // suggest_freq of a dictionary word is its frequency, or one more (rounding).
-        let freq = jieba.suggest_freq(w).saturating_sub(1).max(1);
+    for w in vocab {
+        let Some(freq) = word_freq(jieba, w) else {
+            continue;
+        };
         kept += freq;
         let _ = writeln!(out, "{w} {freq}");
     }
@@ -201,12 +243,36 @@ fn compact_dictionary(
     {
         let _ = writeln!(out, "{FILLER_WORD} {}", total - kept);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_frequencies_are_read_and_restored() {
+        let mut j = Jieba::empty();
+        j.add_word("口袋公园", Some(30), None);
+        j.add_word("公园", Some(70), None);
+        assert_eq!(word_freq(&mut j, "公园"), Some(70));
+        assert_eq!(word_freq(&mut j, "口袋公园"), Some(30));
+        assert_eq!(total_freq(&j), Some(100));
+        let full = Jieba::new();
+        let mut probe = Jieba::new();
+        // The full dictionary's frequencies survive a round trip through the compact one.
+        let vocab: BTreeSet<String> = ["城市", "公园", "城市公园", "城市更新", "更新"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let compact =
+            Jieba::with_dict(&mut compact_dictionary(&vocab, &mut probe).as_bytes()).unwrap();
+        for text in ["城市公园", "城市更新", "公园城市更新"] {
+            let a: Vec<&str> = full.cut(text, true).iter().map(|t| t.word).collect();
+            let b: Vec<&str> = compact.cut(text, true).iter().map(|t| t.word).collect();
+            assert_eq!(a, b, "{text}");
+        }
+    }
 
     #[test]
     fn total_frequency_is_read_from_jieba() {
