@@ -14,38 +14,35 @@ const INVALID_LIBRARY: u8 = 1;
 const USAGE: u8 = 2;
 const INDEX_OR_IO: u8 = 3;
 
-fn exit_code(err: &anyhow::Error) -> u8 {
+/// The library error or search error behind `err`, looking through the workspace's wrapper.
+fn causes(err: &anyhow::Error) -> (Option<&LibraryError>, Option<&SearchError>) {
+    let mut lib = None;
+    let mut search = None;
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<SearchError>()
-            && matches!(
-                e,
-                SearchError::UnknownFilter { .. }
-                    | SearchError::UnknownCase { .. }
-                    | SearchError::UnknownTask { .. }
-            )
-        {
-            return USAGE;
+        match cause.downcast_ref::<WorkspaceError>() {
+            Some(WorkspaceError::Library(e)) => lib = lib.or(Some(e)),
+            Some(WorkspaceError::Search(e)) => search = search.or(Some(e)),
+            _ => {}
         }
-        if let Some(LibraryError::Invalid(_)) = cause.downcast_ref::<LibraryError>() {
-            return INVALID_LIBRARY;
-        }
-        if let Some(WorkspaceError::Library(LibraryError::Invalid(_))) =
-            cause.downcast_ref::<WorkspaceError>()
-        {
-            return INVALID_LIBRARY;
-        }
-        if let Some(WorkspaceError::Search(e)) = cause.downcast_ref::<WorkspaceError>()
-            && matches!(
-                e,
-                SearchError::UnknownFilter { .. }
-                    | SearchError::UnknownCase { .. }
-                    | SearchError::UnknownTask { .. }
-            )
-        {
-            return USAGE;
-        }
+        lib = lib.or(cause.downcast_ref::<LibraryError>());
+        search = search.or(cause.downcast_ref::<SearchError>());
     }
-    INDEX_OR_IO
+    (lib, search)
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match causes(err) {
+        (Some(LibraryError::Invalid(_)), _) => INVALID_LIBRARY,
+        (
+            _,
+            Some(
+                SearchError::UnknownFilter { .. }
+                | SearchError::UnknownCase { .. }
+                | SearchError::UnknownTask { .. },
+            ),
+        ) => USAGE,
+        _ => INDEX_OR_IO,
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -71,14 +68,7 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
-            if let Some(LibraryError::Invalid(problems)) =
-                e.downcast_ref::<LibraryError>().or_else(|| {
-                    e.downcast_ref::<WorkspaceError>().and_then(|w| match w {
-                        WorkspaceError::Library(l) => Some(l),
-                        _ => None,
-                    })
-                })
-            {
+            if let (Some(LibraryError::Invalid(problems)), _) = causes(&e) {
                 for p in problems {
                     eprintln!("{p}");
                 }

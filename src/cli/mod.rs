@@ -20,7 +20,7 @@ use crate::search::{RawFilters, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
 pub use stats::Stats;
-pub use tasks::{TaskRow, View as TaskView};
+pub use tasks::{TaskRow, TaskView};
 
 /// duibiao (对标): search a library of benchmark cases for Qingdao's "国际化+" action plan.
 #[derive(Debug, Parser)]

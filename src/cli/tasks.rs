@@ -165,5 +165,3 @@ pub fn run_task(env: &Env, args: &TaskArgs, out: &mut dyn Write) -> anyhow::Resu
     }
     Ok(0)
 }
-
-pub use TaskView as View;

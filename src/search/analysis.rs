@@ -22,15 +22,23 @@ pub const WORD_TOKENIZER: &str = "duibiao_word";
 pub const BIGRAM_TOKENIZER: &str = "duibiao_bigram";
 pub const UNIGRAM_TOKENIZER: &str = "duibiao_unigram";
 
-/// Width and case folding of one character (traditional-to-simplified needs context and is
-/// done on whole strings in [`normalize`]).
+/// Width and case folding of one character.
 fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
     let c = match c {
         // Full-width ASCII forms (ＡＢＣ１２３) to their ASCII counterparts.
-        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-        '\u{3000}' => ' ',
+        '\u{ff01}'..='\u{ff5e}' => {
+            return char::from_u32(c as u32 - 0xfee0).map_or(c, |a| a.to_ascii_lowercase());
+        }
+        '\u{3000}' => return ' ',
         _ => c,
     };
+    // Han characters have no case: skip the Unicode case tables for them.
+    if ('\u{3400}'..='\u{9fff}').contains(&c) {
+        return c;
+    }
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(l), None) => l,
@@ -44,23 +52,31 @@ fn fold_char(c: char) -> char {
 /// as OpenCC's change a text's length and would break snippet offsets. It looks at a few
 /// characters' neighbours; calling it on each character alone drops that context on
 /// purpose, so that a substring folds exactly as it does inside the whole text (grep
-/// parity). Results are memoized: the conversion allocates.
+/// parity). Results are memoized in a per-thread table of the Basic Multilingual Plane,
+/// filled as characters are met: the conversion itself allocates.
 fn fold_t2s(c: char) -> char {
-    if (c as u32) < 0x3400 {
+    let code = c as u32;
+    if !(0x3400..=0xffff).contains(&code) {
         return c;
     }
     thread_local! {
-        static MEMO: std::cell::RefCell<std::collections::HashMap<char, char>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static MEMO: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     MEMO.with(|m| {
-        *m.borrow_mut().entry(c).or_insert_with(|| {
+        let mut m = m.borrow_mut();
+        if m.is_empty() {
+            m.resize(0x1_0000, 0);
+        }
+        let slot = &mut m[code as usize];
+        if *slot == 0 {
             let mut buf = [0u8; 4];
-            fast2s::convert(c.encode_utf8(&mut buf))
+            let folded = fast2s::convert(c.encode_utf8(&mut buf))
                 .chars()
                 .next()
-                .unwrap_or(c)
-        })
+                .unwrap_or(c);
+            *slot = folded as u32;
+        }
+        char::from_u32(*slot).unwrap_or(c)
     })
 }
 
@@ -104,16 +120,23 @@ pub fn query_words(jieba: &Jieba, normalized: &str) -> Vec<String> {
 
 /// Overlapping bigrams of normalized text, each with the character index it starts at.
 pub fn bigrams(normalized: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = normalized.chars().collect();
     let mut out = Vec::new();
-    for i in 0..chars.len().saturating_sub(1) {
-        if chars[i].is_whitespace() || chars[i + 1].is_whitespace() {
-            continue;
+    let mut prev: Option<char> = None;
+    for (i, c) in normalized.chars().enumerate() {
+        if let Some(p) = prev
+            && !p.is_whitespace()
+            && !c.is_whitespace()
+        {
+            out.push((i - 1, [p, c].iter().collect()));
         }
-        out.push((i, [chars[i], chars[i + 1]].iter().collect()));
+        prev = Some(c);
     }
     out
 }
+
+// The tokenizers below are given text that is already normalized (schema.rs normalizes
+// each field's text once), and stream their tokens through one reused buffer: indexing
+// is dominated by the character view, which makes a token of every character.
 
 /// The word-view tokenizer for tantivy.
 #[derive(Clone)]
@@ -127,58 +150,48 @@ impl WordTokenizer {
     }
 }
 
-/// A token stream over tokens computed up front.
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    index: usize,
+pub struct WordTokenStream<'a> {
+    words: std::vec::IntoIter<jieba_rs::Token<'a>>,
+    text: &'a str,
+    token: Token,
+    next_position: usize,
 }
 
-impl VecTokenStream {
-    fn new(tokens: Vec<Token>) -> Self {
-        VecTokenStream { tokens, index: 0 }
-    }
-}
-
-impl TokenStream for VecTokenStream {
+impl TokenStream for WordTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.index < self.tokens.len() {
-            self.index += 1;
-            true
-        } else {
-            false
+        for w in self.words.by_ref() {
+            if !is_wordlike(w.word) {
+                continue;
+            }
+            let from = w.word.as_ptr() as usize - self.text.as_ptr() as usize;
+            self.token.text.clear();
+            self.token.text.push_str(w.word);
+            self.token.offset_from = from;
+            self.token.offset_to = from + w.word.len();
+            self.token.position = self.next_position;
+            self.token.position_length = 1;
+            self.next_position += 1;
+            return true;
         }
+        false
     }
     fn token(&self) -> &Token {
-        &self.tokens[self.index - 1]
+        &self.token
     }
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index - 1]
-    }
-}
-
-fn token(text: String, position: usize, offset_from: usize, offset_to: usize) -> Token {
-    Token {
-        offset_from,
-        offset_to,
-        position,
-        text,
-        position_length: 1,
+        &mut self.token
     }
 }
 
 impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let normalized = normalize(text);
-        let tokens = word_tokens(&self.jieba, &normalized)
-            .into_iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let from = w.as_ptr() as usize - normalized.as_ptr() as usize;
-                token(w.to_string(), i, from, from + w.len())
-            })
-            .collect();
-        VecTokenStream::new(tokens)
+    type TokenStream<'a> = WordTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+        WordTokenStream {
+            words: self.jieba.cut_for_search(text, true).into_iter(),
+            text,
+            token: Token::default(),
+            next_position: 0,
+        }
     }
 }
 
@@ -186,33 +199,90 @@ impl Tokenizer for WordTokenizer {
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
-impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let normalized = normalize(text);
-        let tokens = bigrams(&normalized)
-            .into_iter()
-            .map(|(i, g)| token(g, i, 0, 0))
-            .collect();
-        VecTokenStream::new(tokens)
+pub struct BigramTokenStream<'a> {
+    chars: std::iter::Enumerate<std::str::Chars<'a>>,
+    prev: Option<char>,
+    token: Token,
+}
+
+impl TokenStream for BigramTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        for (i, c) in self.chars.by_ref() {
+            let prev = self.prev.replace(c);
+            if let Some(p) = prev
+                && !p.is_whitespace()
+                && !c.is_whitespace()
+            {
+                self.token.text.clear();
+                self.token.text.push(p);
+                self.token.text.push(c);
+                self.token.position = i - 1;
+                return true;
+            }
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
     }
 }
 
-/// Single characters, for one-character queries.
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = BigramTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramTokenStream<'a> {
+        BigramTokenStream {
+            chars: text.chars().enumerate(),
+            prev: None,
+            token: Token::default(),
+        }
+    }
+}
+
+/// Single characters, each once per text, for one-character queries.
 #[derive(Clone, Default)]
 pub struct UnigramTokenizer;
 
+pub struct UnigramTokenStream<'a> {
+    chars: std::str::Chars<'a>,
+    seen: std::collections::HashSet<char>,
+    token: Token,
+    next_position: usize,
+}
+
+impl TokenStream for UnigramTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        for c in self.chars.by_ref() {
+            if c.is_whitespace() || !self.seen.insert(c) {
+                continue;
+            }
+            self.token.text.clear();
+            self.token.text.push(c);
+            self.token.position = self.next_position;
+            self.next_position += 1;
+            return true;
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
 impl Tokenizer for UnigramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let mut seen = std::collections::HashSet::new();
-        let tokens = normalize(text)
-            .chars()
-            .filter(|c| !c.is_whitespace() && seen.insert(*c))
-            .enumerate()
-            .map(|(i, c)| token(c.to_string(), i, 0, 0))
-            .collect();
-        VecTokenStream::new(tokens)
+    type TokenStream<'a> = UnigramTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> UnigramTokenStream<'a> {
+        UnigramTokenStream {
+            chars: text.chars(),
+            seen: std::collections::HashSet::with_capacity(1024),
+            token: Token::default(),
+            next_position: 0,
+        }
     }
 }
 
@@ -265,7 +335,7 @@ mod tests {
         let jieba = Arc::new(Jieba::new());
         let got: Vec<String> = collect(
             WordTokenizer::new(jieba.clone()),
-            "波士顿的公园绿道，Emerald Necklace",
+            &normalize("波士顿的公园绿道，Emerald Necklace"),
         )
         .into_iter()
         .map(|t| t.0)

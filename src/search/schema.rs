@@ -6,7 +6,7 @@ use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use super::analysis::{BIGRAM_TOKENIZER, UNIGRAM_TOKENIZER, WORD_TOKENIZER};
+use super::analysis::{BIGRAM_TOKENIZER, UNIGRAM_TOKENIZER, WORD_TOKENIZER, normalize};
 use crate::library::Case;
 
 /// Field handles, looked up once per index.
@@ -28,8 +28,9 @@ pub struct Fields {
     pub topic: Field,
     pub task: Field,
     // Stored only.
+    /// The whole case (front matter and Markdown body) as JSON: `show`, hits and snippets
+    /// read it; the body is stored once.
     pub case_json: Field,
-    pub plain: Field,
 }
 
 /// Relative weight of each word-view field: a match in the title says more than one in the
@@ -73,7 +74,6 @@ pub fn build() -> (Schema, Fields) {
         topic: b.add_text_field("topic", STRING),
         task: b.add_text_field("task", STRING),
         case_json: b.add_text_field("case_json", STORED),
-        plain: b.add_text_field("plain", STORED),
     };
     (b.build(), fields)
 }
@@ -95,31 +95,28 @@ impl Fields {
             topic: f("topic")?,
             task: f("task")?,
             case_json: f("case_json")?,
-            plain: f("plain")?,
         })
     }
 
-    /// The index document for a case. `plain` is the body as plain text.
-    pub fn document(&self, case: &Case, plain: &str) -> TantivyDocument {
+    /// The index document for a case, and the normalized texts it indexed (title, English
+    /// title, plain body, topics), which the build also reads for its vocabulary. `plain` is
+    /// the body as plain text. Text is normalized here, once; the tokenizers expect it so.
+    pub fn document(&self, case: &Case, plain: &str) -> (TantivyDocument, Vec<String>) {
+        let title = normalize(&case.title);
+        let title_en = normalize(case.title_en.as_deref().unwrap_or(""));
+        let topics = normalize(&case.topics.join(" "));
+        let body = normalize(plain);
         let mut d = TantivyDocument::new();
         d.add_text(self.id, &case.id);
-        d.add_text(self.title, &case.title);
-        if let Some(en) = &case.title_en {
-            d.add_text(self.title_en, en);
+        d.add_text(self.title, &title);
+        if !title_en.is_empty() {
+            d.add_text(self.title_en, &title_en);
         }
-        d.add_text(self.topics_text, case.topics.join(" "));
-        d.add_text(self.body, plain);
-        // The character view holds everything a reader sees, each part on its own so that
-        // no bigram spans two parts.
-        let mut all = String::with_capacity(plain.len() + 256);
-        for part in [case.title.as_str(), case.title_en.as_deref().unwrap_or("")]
-            .into_iter()
-            .chain(case.topics.iter().map(String::as_str))
-            .chain(std::iter::once(plain))
-        {
-            all.push_str(part);
-            all.push('\n');
-        }
+        d.add_text(self.topics_text, &topics);
+        d.add_text(self.body, &body);
+        // The character view holds everything a reader sees, each part on its own line so
+        // that no bigram spans two parts.
+        let all = format!("{title}\n{title_en}\n{}\n{body}", topics.replace(' ', "\n"));
         d.add_text(self.chars, &all);
         d.add_text(self.chars1, &all);
         for c in &case.cities {
@@ -139,7 +136,6 @@ impl Fields {
         }
         let json = serde_json::to_string(case).unwrap_or_default();
         d.add_text(self.case_json, json);
-        d.add_text(self.plain, plain);
-        d
+        (d, vec![title, title_en, body, topics])
     }
 }

@@ -31,6 +31,9 @@ use crate::library::suggest::{Candidate, closest};
 /// with most of its words are shown after them.
 const MIN_STRICT_HITS: usize = 3;
 
+/// A query's total, its best documents with their scores, and whether a score ranked them.
+type Top = (usize, Vec<(f32, DocAddress)>, bool);
+
 /// Extra candidates fetched past a page's limit to order equal scores by id.
 const TIE_MARGIN: usize = 16;
 
@@ -101,6 +104,7 @@ pub struct Searcher {
     fields: Fields,
     catalog: OnceLock<Result<Catalog, String>>,
     jieba: OnceLock<Result<Jieba, String>>,
+    expansions: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl Searcher {
@@ -117,6 +121,7 @@ impl Searcher {
             fields,
             catalog: OnceLock::new(),
             jieba: OnceLock::new(),
+            expansions: OnceLock::new(),
         })
     }
 
@@ -234,30 +239,35 @@ impl Searcher {
     /// The words a normalized word also matches: its synonym groups and, for a place, its
     /// canonical name and aliases.
     fn expansions(&self, word: &str) -> Vec<String> {
-        let Ok(c) = self.catalog() else {
-            return Vec::new();
-        };
-        let mut out: Vec<String> = Vec::new();
-        let mut add_group = |names: Vec<&str>| {
-            if names.iter().any(|n| normalize(n) == word) {
-                for n in names {
-                    let n = normalize(n);
-                    if n != word && !out.contains(&n) {
-                        out.push(n);
+        self.expansion_map().get(word).cloned().unwrap_or_default()
+    }
+
+    /// Normalized word → the other words of its groups, built once per searcher.
+    fn expansion_map(&self) -> &HashMap<String, Vec<String>> {
+        self.expansions.get_or_init(|| {
+            let mut map: HashMap<String, Vec<String>> = HashMap::new();
+            let Ok(c) = self.catalog() else {
+                return map;
+            };
+            let groups = c
+                .synonyms
+                .iter()
+                .map(|g| g.iter().map(String::as_str).collect::<Vec<&str>>())
+                .chain(c.places.cities.iter().map(|x| x.names()))
+                .chain(c.places.countries.iter().map(|x| x.names()));
+            for names in groups {
+                let names: Vec<String> = names.into_iter().map(normalize).collect();
+                for w in &names {
+                    let entry = map.entry(w.clone()).or_default();
+                    for other in &names {
+                        if other != w && !entry.contains(other) {
+                            entry.push(other.clone());
+                        }
                     }
                 }
             }
-        };
-        for g in &c.synonyms {
-            add_group(g.iter().map(String::as_str).collect());
-        }
-        for city in &c.places.cities {
-            add_group(city.names());
-        }
-        for country in &c.places.countries {
-            add_group(country.names());
-        }
-        out
+            map
+        })
     }
 
     /// Runs a search.
@@ -298,8 +308,14 @@ impl Searcher {
         Ok(results)
     }
 
-    fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
-        let searcher = self.reader.searcher();
+    /// The matching documents: how many, and the best `req.limit` with their scores (in id
+    /// order when nothing ranks them). Reads no stored document.
+    fn top(
+        &self,
+        searcher: &tantivy::Searcher,
+        units: &[Unit],
+        req: &Request,
+    ) -> Result<Top, SearchError> {
         let limit = req.limit.max(1);
         let (q, ranked): (Box<dyn Query>, bool) = if units.is_empty() {
             let empty = Jieba::empty();
@@ -341,7 +357,7 @@ impl Searcher {
             )?;
             let mut keyed = Vec::with_capacity(top.len());
             for (score, addr) in top.drain(..) {
-                keyed.push((score, self.id_of(&searcher, addr)?, addr));
+                keyed.push((score, self.id_of(searcher, addr)?, addr));
             }
             keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             keyed.truncate(limit);
@@ -356,6 +372,30 @@ impl Searcher {
             )?;
             (total, top.into_iter().map(|(_, a)| (0.0, a)).collect())
         };
+        Ok((total, docs, ranked))
+    }
+
+    /// A search's total and ranked ids, without loading cases or making snippets (what
+    /// benchmarks time as query latency, and what tests ask when only ids matter).
+    pub fn ranked_ids(&self, req: &Request) -> Result<(usize, Vec<(f32, String)>), SearchError> {
+        let parts = query::parse(&req.text);
+        let units = if parts.is_empty() {
+            Vec::new()
+        } else {
+            query::units(&parts, self.jieba()?, &|w| self.expansions(w))
+        };
+        let searcher = self.reader.searcher();
+        let (total, docs, _) = self.top(&searcher, &units, req)?;
+        let mut out = Vec::with_capacity(docs.len());
+        for (score, addr) in docs {
+            out.push((score, self.id_of(&searcher, addr)?));
+        }
+        Ok((total, out))
+    }
+
+    fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
+        let searcher = self.reader.searcher();
+        let (total, docs, ranked) = self.top(&searcher, units, req)?;
         let needles = needles(units);
         let mut hits = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
@@ -397,9 +437,9 @@ impl Searcher {
     ) -> Result<Hit, SearchError> {
         let case: Case = serde_json::from_str(self.stored_str(doc, self.fields.case_json))
             .map_err(SearchError::Json)?;
-        let plain = self.stored_str(doc, self.fields.plain);
+        let plain = crate::library::markdown::plain_text(&case.body);
         Ok(Hit {
-            snippet: snippet::snippet(plain, needles),
+            snippet: snippet::snippet(&plain, needles),
             id: case.id,
             title: case.title,
             cities: case.cities,
@@ -542,11 +582,8 @@ impl Searcher {
                 h.score = *s;
                 h.snippet = snip.clone();
             } else {
-                let doc = self.doc_by_id(&h.id)?;
-                if let Some(doc) = doc {
-                    h.snippet =
-                        snippet::snippet(self.stored_str(&doc, self.fields.plain), &needles);
-                }
+                let case = self.case(&h.id)?;
+                h.snippet = snippet::snippet(&case.plain_body(), &needles);
             }
         }
         // Cases from the places the plan names for this task lead the list.

@@ -131,12 +131,10 @@ pub fn build(
         .collect();
     for (i, case) in library.cases.iter().enumerate() {
         let plain = case.plain_body();
-        writer.add_document(fields.document(case, &plain))?;
+        let (doc, texts) = fields.document(case, &plain);
+        writer.add_document(doc)?;
         // While the indexer's threads analyze the case, note every dictionary word in it.
-        for text in [&case.title, case.title_en.as_deref().unwrap_or(""), &plain]
-            .into_iter()
-            .chain(case.topics.iter().map(String::as_str))
-        {
+        for text in &texts {
             add_vocabulary(&mut vocab, &jieba, text);
         }
         if i % 256 == 0 || i + 1 == total {
@@ -204,9 +202,8 @@ fn total_freq(jieba: &Jieba) -> Option<usize> {
 /// picks, but every one it considers (`cut_all`), since a query cut from the middle of the
 /// text may pick differently and must find the same words and frequencies as the full
 /// dictionary would give it.
-fn add_vocabulary(vocab: &mut HashSet<String>, jieba: &Jieba, text: &str) {
-    let normalized = super::analysis::normalize(text);
-    for t in jieba.cut_all(&normalized) {
+fn add_vocabulary(vocab: &mut HashSet<String>, jieba: &Jieba, normalized: &str) {
+    for t in jieba.cut_all(normalized) {
         if has_cjk(t.word) && !vocab.contains(t.word) {
             vocab.insert(t.word.to_string());
         }

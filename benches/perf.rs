@@ -1,0 +1,397 @@
+//! Performance benchmarks, run by hand (`cargo bench --bench perf`), never by CI.
+//!
+//! Makes synthetic libraries of 1k, 10k (and with `--sizes 1000,10000,100000`, 100k) valid
+//! cases from the shipped ones — paragraphs of the same section recombined, fresh ids, real
+//! places and tasks — and measures, for each size and for the shipped library:
+//! - build: whole-process `duibiao index` wall time, peak memory, MB/s of case text, index
+//!   size against text size;
+//! - queries in process: p50 and p99 latency of two-word searches (top 10 with snippets),
+//!   and the snippet time for the top 10 on its own;
+//! - whole-process `duibiao --no-rebuild search` (median of 20) beside `rg -l` for the
+//!   same words over the same folder;
+//! - the staleness check a search pays before it runs.
+//!
+//! Prints a Markdown table for the README.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use duibiao::library::{self, Case, Origin, source};
+use duibiao::search::{Filters, IndexDir, Request, Searcher, snippet, store};
+
+const BIN: &str = env!("CARGO_BIN_EXE_duibiao");
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The body's four sections, each as its paragraphs.
+fn sections(case: &Case) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut para = String::new();
+    let flush = |out: &mut Vec<Vec<String>>, para: &mut String| {
+        if let Some(s) = out.last_mut().filter(|_| !para.trim().is_empty()) {
+            s.push(std::mem::take(para));
+        }
+        para.clear();
+    };
+    for line in case.body.lines() {
+        if line.starts_with("## ") {
+            flush(&mut out, &mut para);
+            out.push(Vec::new());
+        } else if line.trim().is_empty() {
+            flush(&mut out, &mut para);
+        } else {
+            para.push_str(line);
+            para.push('\n');
+        }
+    }
+    flush(&mut out, &mut para);
+    out
+}
+
+fn yaml_list(v: &[String]) -> String {
+    format!("[{}]", v.join(", "))
+}
+
+/// Writes a library of `n` cases to `dir`: the shipped cases plus synthetic ones. Returns
+/// the bytes of case text (title and body) it holds.
+fn generate(shipped: &Path, dir: &Path, n: usize) -> u64 {
+    let lib = library::load(&Origin::Dir(shipped.to_path_buf())).expect("shipped library");
+    let marker = dir.join(".generated");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(&n.to_string()) {
+        return text_bytes(dir);
+    }
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    for e in fs::read_dir(shipped).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let secs: Vec<Vec<Vec<String>>> = lib.cases.iter().map(sections).collect();
+    let mut rng = Rng(0x5eed_0001);
+    let names = library::SECTIONS;
+    for i in 0..n.saturating_sub(lib.cases.len()) {
+        let t = rng.below(lib.cases.len());
+        let other = rng.below(lib.cases.len());
+        let c = &lib.cases[t];
+        let mut body = String::new();
+        for (k, name) in names.iter().enumerate() {
+            let _ = writeln!(body, "\n## {name}\n");
+            for p in secs[t][k].iter().chain(secs[other][k].iter().take(2)) {
+                let _ = writeln!(body, "{}", p.trim_end());
+                body.push('\n');
+            }
+        }
+        let id = format!("synthetic-{i:06}");
+        let mut fm = String::new();
+        let _ = writeln!(
+            fm,
+            "---\nid: {id}\ntitle: \"{}（合成{i}）\"",
+            c.title.replace('"', "'")
+        );
+        let _ = writeln!(
+            fm,
+            "cities: {}\ncountries: {}",
+            yaml_list(&c.cities),
+            yaml_list(&c.countries)
+        );
+        let _ = writeln!(
+            fm,
+            "positioning: {}\ntopics: {}",
+            yaml_list(&c.positioning),
+            yaml_list(&c.topics)
+        );
+        let _ = writeln!(
+            fm,
+            "tasks: {}\nprovenance: curated\nsources:",
+            yaml_list(&c.tasks)
+        );
+        for s in &c.sources {
+            let _ = writeln!(fm, "  - title: \"{}\"", s.title.replace('"', "'"));
+            if let Some(u) = &s.url {
+                let _ = writeln!(fm, "    url: \"{u}\"");
+            }
+        }
+        fm.push_str("---\n");
+        fs::write(dir.join(format!("{id}.md")), fm + &body).unwrap();
+    }
+    fs::write(&marker, n.to_string()).unwrap();
+    text_bytes(dir)
+}
+
+fn text_bytes(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn median_of(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    percentile(&v, 0.5)
+}
+
+/// Runs `cmd` under GNU time when it is there: (wall, peak RSS in MB).
+fn timed(mut args: Vec<String>) -> (Duration, Option<f64>) {
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let start = Instant::now();
+    let out = if gnu_time {
+        let mut full = vec!["-f".to_string(), "peak_kb=%M".to_string()];
+        full.append(&mut args);
+        Command::new("/usr/bin/time").args(&full).output().unwrap()
+    } else {
+        let (cmd, rest) = args.split_first().unwrap();
+        Command::new(cmd).args(rest).output().unwrap()
+    };
+    let wall = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let peak = err
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_kb="))
+        .and_then(|k| k.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    (wall, peak)
+}
+
+/// Two-word queries drawn from the library's own topics and titles.
+fn two_word_queries(lib: &library::Library, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
+    words.sort();
+    words.dedup();
+    let mut rng = Rng(42);
+    (0..n)
+        .map(|_| {
+            format!(
+                "{} {}",
+                words[rng.below(words.len())],
+                words[rng.below(words.len())]
+            )
+        })
+        .collect()
+}
+
+struct Row {
+    name: String,
+    cases: usize,
+    text_mb: f64,
+    build_s: f64,
+    peak_mb: Option<f64>,
+    index_mb: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    hits_p50_ms: f64,
+    snippet_ms: f64,
+    cli_ms: f64,
+    rg_ms: Option<f64>,
+    stale_us: f64,
+}
+
+fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
+    let text_mb = text_bytes(lib_dir) as f64 / 1_048_576.0;
+    let _ = fs::remove_dir_all(index_dir);
+    let (build, peak) = timed(vec![
+        BIN.into(),
+        "--library".into(),
+        lib_dir.display().to_string(),
+        "--index".into(),
+        index_dir.display().to_string(),
+        "index".into(),
+    ]);
+    let idx = IndexDir::new(index_dir);
+    let generation = idx.current().expect("built");
+    let index_mb = IndexDir::size_of(&generation.path) as f64 / 1_048_576.0;
+    let lib = library::load(&Origin::Dir(lib_dir.to_path_buf())).unwrap();
+
+    // In-process query latency, top 10 with snippets.
+    let searcher = Searcher::open(generation.clone()).unwrap();
+    let queries = two_word_queries(&lib, 300);
+    for q in queries.iter().take(20) {
+        let _ = searcher
+            .search(&Request::new(q.clone(), Filters::default(), 10))
+            .unwrap();
+    }
+    let mut lat = Vec::new();
+    let mut full = Vec::new();
+    let mut snip = Vec::new();
+    for q in &queries {
+        // The query itself: total and the ranked top 10.
+        let t = Instant::now();
+        std::hint::black_box(
+            searcher
+                .ranked_ids(&Request::new(q.clone(), Filters::default(), 10))
+                .unwrap(),
+        );
+        lat.push(t.elapsed());
+        // And with the hits loaded and highlighted, as the command line shows them.
+        let t = Instant::now();
+        let r = searcher
+            .search(&Request::new(q.clone(), Filters::default(), 10))
+            .unwrap();
+        full.push(t.elapsed());
+        // The snippets of those ten hits on their own.
+        let bodies: Vec<String> = r
+            .hits
+            .iter()
+            .map(|h| lib.case(&h.id).unwrap().plain_body())
+            .collect();
+        let needles: Vec<String> = q
+            .split_whitespace()
+            .map(duibiao::search::analysis::normalize)
+            .collect();
+        let t = Instant::now();
+        for b in &bodies {
+            std::hint::black_box(snippet::snippet(b, &needles));
+        }
+        snip.push(t.elapsed());
+    }
+    lat.sort();
+    full.sort();
+    snip.sort();
+
+    // Whole process, beside ripgrep over the same folder.
+    let words: Vec<String> = queries[0].split_whitespace().map(str::to_string).collect();
+    let mut cli = Vec::new();
+    for _ in 0..20 {
+        let mut args = vec![
+            "--library".to_string(),
+            lib_dir.display().to_string(),
+            "--index".into(),
+            index_dir.display().to_string(),
+            "--no-rebuild".into(),
+            "search".into(),
+        ];
+        args.extend(words.iter().cloned());
+        let t = Instant::now();
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        cli.push(t.elapsed());
+        assert!(out.status.success());
+    }
+    let rg_ok = Command::new("rg").arg("--version").output().is_ok();
+    let rg = rg_ok.then(|| {
+        let mut v = Vec::new();
+        for _ in 0..20 {
+            let mut args = vec!["-l".to_string()];
+            for w in &words {
+                args.push("-e".into());
+                args.push(w.clone());
+            }
+            args.push(lib_dir.display().to_string());
+            let t = Instant::now();
+            let _ = Command::new("rg").args(&args).output().unwrap();
+            v.push(t.elapsed());
+        }
+        median_of(v).as_secs_f64() * 1000.0
+    });
+
+    // What every search pays to know the index is fresh.
+    let n = 200;
+    let t = Instant::now();
+    for _ in 0..n {
+        let fresh = source::unchanged(
+            lib_dir,
+            &generation.meta.stamps,
+            generation.meta.built_at_ns,
+        )
+        .unwrap();
+        assert!(fresh.is_none());
+    }
+    let stale_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+
+    Row {
+        name: name.to_string(),
+        cases: lib.cases.len(),
+        text_mb,
+        build_s: build.as_secs_f64(),
+        peak_mb: peak,
+        index_mb,
+        p50_ms: percentile(&lat, 0.5).as_secs_f64() * 1000.0,
+        p99_ms: percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        hits_p50_ms: percentile(&full, 0.5).as_secs_f64() * 1000.0,
+        snippet_ms: percentile(&snip, 0.5).as_secs_f64() * 1000.0,
+        cli_ms: median_of(cli).as_secs_f64() * 1000.0,
+        rg_ms: rg,
+        stale_us,
+    }
+}
+
+fn main() {
+    let mut sizes = vec![1_000usize, 10_000];
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sizes") {
+        sizes = args[i + 1]
+            .split(',')
+            .map(|s| s.parse().expect("--sizes 1000,10000"))
+            .collect();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = root.join("cases");
+    let work: PathBuf = root.join("target/bench");
+    fs::create_dir_all(&work).unwrap();
+
+    let mut rows = vec![bench("shipped", &shipped, &work.join("index-shipped"))];
+    for n in sizes {
+        let dir = work.join(format!("lib-{n}"));
+        eprintln!("generating {n} cases…");
+        generate(&shipped, &dir, n);
+        eprintln!("benchmarking {n} cases…");
+        rows.push(bench(
+            &format!("synthetic {n}"),
+            &dir,
+            &work.join(format!("index-{n}")),
+        ));
+    }
+    let _ = store::tool_version();
+    println!(
+        "| library | cases | text MB | build s | build MB/s | peak MB | index MB (× text) | query p50 ms | p99 ms | with hits p50 ms | snippets top 10 ms | `duibiao search` ms | `rg -l` ms | staleness check µs |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {:.1} | {:.2} | {:.1} | {} | {:.1} ({:.2}×) | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {} | {:.0} |",
+            r.name,
+            r.cases,
+            r.text_mb,
+            r.build_s,
+            r.text_mb / r.build_s,
+            r.peak_mb.map_or("n/a".into(), |m| format!("{m:.0}")),
+            r.index_mb,
+            r.index_mb / r.text_mb,
+            r.p50_ms,
+            r.p99_ms,
+            r.hits_p50_ms,
+            r.snippet_ms,
+            r.cli_ms,
+            r.rg_ms.map_or("n/a".into(), |m| format!("{m:.1}")),
+            r.stale_us
+        );
+    }
+}
