@@ -434,17 +434,8 @@ fn old_generations_are_cleaned_up() {
 #[test]
 fn two_builds_at_once_both_finish_and_leave_a_valid_index() {
     let sb = Sandbox::new();
-    let bin = env!("CARGO_BIN_EXE_duibiao");
     let spawn = || {
-        std::process::Command::new(bin)
-            .env_clear()
-            .args([
-                "--library",
-                sb.lib().to_str().unwrap(),
-                "--index",
-                sb.index().to_str().unwrap(),
-                "index",
-            ])
+        sb.command(&["index"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -460,15 +451,8 @@ fn two_builds_at_once_both_finish_and_leave_a_valid_index() {
 fn a_closed_pipe_is_not_an_error() {
     let sb = Sandbox::new();
     assert_eq!(sb.run_text(&["index"]).0, 0);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_duibiao"))
-        .env_clear()
-        .args([
-            "--library",
-            sb.lib().to_str().unwrap(),
-            "--index",
-            sb.index().to_str().unwrap(),
-            "stats",
-        ])
+    let mut child = sb
+        .command(&["stats"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -569,15 +553,8 @@ fn a_build_killed_half_way_leaves_the_previous_generation_serving() {
             );
         fs::write(sb.lib().join(format!("{id}.md")), text).unwrap();
     }
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_duibiao"))
-        .env_clear()
-        .args([
-            "--library",
-            sb.lib().to_str().unwrap(),
-            "--index",
-            sb.index().to_str().unwrap(),
-            "index",
-        ])
+    let mut child = sb
+        .command(&["index"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -683,4 +660,26 @@ fn place_aliases_search_like_their_names() {
         hit_ids(&sb.json(&["search", "NYC"])),
         ["new-york-pocket-parks"]
     );
+}
+
+#[test]
+fn the_built_in_library_works_in_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_duibiao"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .current_dir(dir.path())
+        .args(["search", "翡翠项链", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hit_ids(&v)[0], "boston-emerald-necklace");
+    // Its index lives under the user's cache folder, not in the working folder.
+    assert!(dir.path().join(".cache/duibiao").is_dir());
+    assert!(!dir.path().join("index").exists());
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Env;
 use crate::library::names::suggestions;
 use crate::render;
+use crate::search::searcher::is_precedent;
 use crate::search::{Hit, SearchError, Searcher};
 
 #[derive(Debug, Args)]
@@ -85,14 +86,9 @@ pub fn task_rows(
                     .filter(|(task, _)| *task == t.id)
                     .map(|(_, h)| h)
                     .collect();
-                let is_precedent = |h: &Hit| {
-                    t.precedents
-                        .iter()
-                        .any(|p| h.cities.contains(p) || h.countries.contains(p))
-                };
                 hits.sort_by(|a, b| {
-                    is_precedent(b)
-                        .cmp(&is_precedent(a))
+                    is_precedent(t, b)
+                        .cmp(&is_precedent(t, a))
                         .then_with(|| a.id.cmp(&b.id))
                 });
                 hits.into_iter().map(|h| h.id.clone()).collect()

@@ -587,14 +587,9 @@ impl Searcher {
             }
         }
         // Cases from the places the plan names for this task lead the list.
-        let is_precedent = |h: &Hit| {
-            task.precedents
-                .iter()
-                .any(|p| h.cities.contains(p) || h.countries.contains(p))
-        };
         linked.sort_by(|a, b| {
-            is_precedent(b)
-                .cmp(&is_precedent(a))
+            is_precedent(task, b)
+                .cmp(&is_precedent(task, a))
                 .then(b.score.total_cmp(&a.score))
                 .then_with(|| a.id.cmp(&b.id))
         });
@@ -690,6 +685,13 @@ impl Searcher {
             relaxed: false,
         })
     }
+}
+
+/// Is this case from a place the plan itself names for the task?
+pub fn is_precedent(task: &crate::library::Task, hit: &Hit) -> bool {
+    task.precedents
+        .iter()
+        .any(|p| hit.cities.contains(p) || hit.countries.contains(p))
 }
 
 fn unknown(kind: &'static str, value: &str, suggestions: Vec<String>) -> SearchError {

@@ -46,8 +46,8 @@ impl Sandbox {
         self.dir.path().join("index")
     }
 
-    /// Runs `duibiao --library lib --index index ARGS` with a clean environment.
-    pub fn run(&self, args: &[&str]) -> Output {
+    /// `duibiao --library lib --index index ARGS` with a clean environment, not yet run.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_duibiao"));
         cmd.env_clear()
             .env("HOME", self.dir.path())
@@ -56,7 +56,12 @@ impl Sandbox {
             .arg("--index")
             .arg(self.index())
             .args(args);
-        cmd.output().expect("run duibiao")
+        cmd
+    }
+
+    /// Runs `duibiao --library lib --index index ARGS` with a clean environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run duibiao")
     }
 
     /// Runs and returns (exit code, stdout, stderr).
