@@ -683,3 +683,40 @@ fn the_built_in_library_works_in_any_folder() {
     assert!(dir.path().join(".cache/duibiao").is_dir());
     assert!(!dir.path().join("index").exists());
 }
+
+#[test]
+fn odd_input_is_searched_not_crashed_on() {
+    let sb = Sandbox::new();
+    let long = "口袋公园".repeat(2_000);
+    for args in [
+        vec!["search", "口袋公园", "--limit", "18446744073709551615"],
+        vec!["search", "口袋公园", "--limit", "0"],
+        vec!["search", long.as_str()],
+        vec!["search", "\u{7}\t口袋\u{200b}公园"],
+        vec!["search", "🙂", "\"", "“", "「」"],
+        vec!["search", ""],
+    ] {
+        let (code, _, err) = sb.run_text(&args);
+        assert_eq!(code, 0, "{:?}: {err}", &args[..args.len().min(3)]);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let (code, _, err) = sb.run_text(&["search", "--city", ""]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn huge_limits_elsewhere_are_clamped_too() {
+    let sb = Sandbox::new();
+    for args in [
+        [
+            "similar",
+            "new-york-pocket-parks",
+            "--limit",
+            "18446744073709551615",
+        ],
+        ["task", "BAY-03", "--limit", "18446744073709551615"],
+    ] {
+        let (code, _, err) = sb.run_text(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+}

@@ -316,7 +316,8 @@ impl Searcher {
         units: &[Unit],
         req: &Request,
     ) -> Result<Top, SearchError> {
-        let limit = req.limit.max(1);
+        // No page is larger than the library, whatever was asked for.
+        let limit = req.limit.clamp(1, (searcher.num_docs() as usize).max(1));
         let (q, ranked): (Box<dyn Query>, bool) = if units.is_empty() {
             let empty = Jieba::empty();
             (
@@ -669,7 +670,11 @@ impl Searcher {
         ]);
         let (total, top) = searcher.search(
             &q,
-            &(Count, TopDocs::with_limit(limit.max(1)).order_by_score()),
+            &(
+                Count,
+                TopDocs::with_limit(limit.clamp(1, (searcher.num_docs() as usize).max(1)))
+                    .order_by_score(),
+            ),
         )?;
         let needles: Vec<String> = case.topics.iter().map(|t| normalize(t)).collect();
         let mut hits = Vec::new();
