@@ -33,33 +33,26 @@ pub struct Places {
     pub cities: Vec<City>,
 }
 
-impl Named for Country {
-    fn canonical(&self) -> &str {
-        &self.name
-    }
-    fn names(&self) -> Vec<&str> {
-        let mut v = vec![self.name.as_str(), self.en.as_str()];
-        v.extend(self.aliases.iter().map(String::as_str));
-        v
-    }
-    fn label(&self) -> String {
-        format!("\"{}\" ({})", self.name, self.en)
-    }
+/// Cities and countries resolve alike: by canonical name, English name or any alias.
+macro_rules! named_place {
+    ($($t:ty),*) => {$(
+        impl Named for $t {
+            fn canonical(&self) -> &str {
+                &self.name
+            }
+            fn names(&self) -> Vec<&str> {
+                let mut v = vec![self.name.as_str(), self.en.as_str()];
+                v.extend(self.aliases.iter().map(String::as_str));
+                v
+            }
+            fn label(&self) -> String {
+                format!("\"{}\" ({})", self.name, self.en)
+            }
+        }
+    )*};
 }
 
-impl Named for City {
-    fn canonical(&self) -> &str {
-        &self.name
-    }
-    fn names(&self) -> Vec<&str> {
-        let mut v = vec![self.name.as_str(), self.en.as_str()];
-        v.extend(self.aliases.iter().map(String::as_str));
-        v
-    }
-    fn label(&self) -> String {
-        format!("\"{}\" ({})", self.name, self.en)
-    }
-}
+named_place!(Country, City);
 
 impl Places {
     pub fn city(&self, name: &str) -> Option<&City> {
