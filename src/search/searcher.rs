@@ -172,42 +172,10 @@ impl Searcher {
             return Ok(out);
         }
         let c = self.catalog()?;
-        for v in &raw.cities {
-            match c.places.resolve_city(v) {
-                Some(x) => out.cities.push(x.name.clone()),
-                None => return Err(unknown("city", v, suggestions(&c.places.cities, v))),
-            }
-        }
-        for v in &raw.countries {
-            match c.places.resolve_country(v) {
-                Some(x) => out.countries.push(x.name.clone()),
-                None => {
-                    return Err(unknown(
-                        "country or region",
-                        v,
-                        suggestions(&c.places.countries, v),
-                    ));
-                }
-            }
-        }
-        for v in &raw.positionings {
-            match c.plan.resolve_positioning(v) {
-                Some(x) => out.positionings.push(x.name.clone()),
-                None => {
-                    return Err(unknown(
-                        "positioning",
-                        v,
-                        suggestions(&c.plan.positionings, v),
-                    ));
-                }
-            }
-        }
-        for v in &raw.tasks {
-            match c.plan.resolve_task(v) {
-                Some(x) => out.tasks.push(x.id.clone()),
-                None => return Err(unknown("task", v, suggestions(&c.plan.tasks, v))),
-            }
-        }
+        out.cities = resolve_all(&c.places.cities, &raw.cities, "city")?;
+        out.countries = resolve_all(&c.places.countries, &raw.countries, "country or region")?;
+        out.positionings = resolve_all(&c.plan.positionings, &raw.positionings, "positioning")?;
+        out.tasks = resolve_all(&c.plan.tasks, &raw.tasks, "task")?;
         if !raw.topics.is_empty() {
             let topics: Vec<String> = self.counts(self.fields.topic)?.into_keys().collect();
             for v in &raw.topics {
@@ -697,6 +665,23 @@ pub fn is_precedent(task: &crate::library::Task, hit: &Hit) -> bool {
     task.precedents
         .iter()
         .any(|p| hit.cities.contains(p) || hit.countries.contains(p))
+}
+
+/// The canonical names of `values` (any alias, any case), or an error naming the closest
+/// known ones for the first that resolves to nothing.
+fn resolve_all<T: Named>(
+    items: &[T],
+    values: &[String],
+    kind: &'static str,
+) -> Result<Vec<String>, SearchError> {
+    values
+        .iter()
+        .map(|v| {
+            crate::library::names::resolve(items, v)
+                .map(|x| x.canonical().to_string())
+                .ok_or_else(|| unknown(kind, v, suggestions(items, v)))
+        })
+        .collect()
 }
 
 fn unknown(kind: &'static str, value: &str, suggestions: Vec<String>) -> SearchError {
