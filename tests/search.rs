@@ -15,7 +15,7 @@ fn index(lib: &Library) -> (tempfile::TempDir, Searcher) {
     (dir, searcher)
 }
 
-/// Runs of 2–8 characters from each case's title and body (never across a line break, as
+/// Runs of 1–8 characters from each case's title and body (never across a line break, as
 /// grep would not), `per_case` of them, each searched for; returns the runs that did not
 /// find their case.
 fn substring_misses(
@@ -30,15 +30,21 @@ fn substring_misses(
         let lines: Vec<Vec<char>> = std::iter::once(case.title.clone())
             .chain(case.plain_body().lines().map(str::to_string))
             .map(|l| l.chars().collect::<Vec<char>>())
-            .filter(|l| l.len() >= 2)
+            .filter(|l| !l.is_empty())
             .collect();
         for _ in 0..per_case {
             let line = &lines[rng.below(lines.len())];
-            let len = (2 + rng.below(7)).min(line.len());
+            let len = (1 + rng.below(8)).min(line.len());
             let start = rng.below(line.len() - len + 1);
-            let run: String = line[start..start + len].iter().collect();
+            let mut run: String = line[start..start + len].iter().collect();
             if run.trim().is_empty() {
                 continue;
+            }
+            // Every other run is quoted, so phrases (white space inside, one character
+            // at either end) are held to the same promise.
+            let quotes = ['"', '“', '”', '「', '」', '『', '』'];
+            if rng.below(2) == 0 && !run.contains(quotes) {
+                run = format!("\"{run}\"");
             }
             let only_this = Filters {
                 ids: vec![case.id.clone()],

@@ -8,7 +8,8 @@
 //!   letter, digit or CJK character are kept. Ranks with BM25.
 //! - **character view**: overlapping bigrams (position i for the bigram starting at
 //!   character i, so a phrase of bigrams means "this substring"), never across white
-//!   space; plus single characters in a field of their own for one-character queries.
+//!   space; the last character of a run stands alone, so every character starts a token
+//!   and a one-character query is a prefix of terms.
 //!
 //! Tokenizers are not stored in a tantivy index, only their names; the build registers
 //! them, and queries are turned into terms here, so a query never needs them registered.
@@ -20,7 +21,6 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 pub const WORD_TOKENIZER: &str = "duibiao_word";
 pub const BIGRAM_TOKENIZER: &str = "duibiao_bigram";
-pub const UNIGRAM_TOKENIZER: &str = "duibiao_unigram";
 
 /// Width and case folding of one character.
 fn fold_char(c: char) -> char {
@@ -118,22 +118,6 @@ pub fn query_words(jieba: &Jieba, normalized: &str) -> Vec<String> {
         .collect()
 }
 
-/// Overlapping bigrams of normalized text, each with the character index it starts at.
-pub fn bigrams(normalized: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut prev: Option<char> = None;
-    for (i, c) in normalized.chars().enumerate() {
-        if let Some(p) = prev
-            && !p.is_whitespace()
-            && !c.is_whitespace()
-        {
-            out.push((i - 1, [p, c].iter().collect()));
-        }
-        prev = Some(c);
-    }
-    out
-}
-
 // The tokenizers below are given text that is already normalized (schema.rs normalizes
 // each field's text once), and stream their tokens through one reused buffer: indexing
 // is dominated by the character view, which makes a token of every character.
@@ -195,30 +179,33 @@ impl Tokenizer for WordTokenizer {
     }
 }
 
-/// The character-view bigram tokenizer for tantivy.
+/// The character-view tokenizer for tantivy: every bigram at the index of its first
+/// character, and the last character of each run (text between white space) on its own.
+/// So every character of the text starts exactly one token, and a one-character query is
+/// "any term that starts with this character" without a field of single characters.
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
 pub struct BigramTokenStream<'a> {
-    chars: std::iter::Enumerate<std::str::Chars<'a>>,
-    prev: Option<char>,
+    chars: std::iter::Peekable<std::iter::Enumerate<std::str::Chars<'a>>>,
     token: Token,
 }
 
 impl TokenStream for BigramTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        for (i, c) in self.chars.by_ref() {
-            let prev = self.prev.replace(c);
-            if let Some(p) = prev
-                && !p.is_whitespace()
-                && !c.is_whitespace()
-            {
-                self.token.text.clear();
-                self.token.text.push(p);
-                self.token.text.push(c);
-                self.token.position = i - 1;
-                return true;
+        while let Some((i, c)) = self.chars.next() {
+            if c.is_whitespace() {
+                continue;
             }
+            self.token.text.clear();
+            self.token.text.push(c);
+            if let Some(&(_, next)) = self.chars.peek()
+                && !next.is_whitespace()
+            {
+                self.token.text.push(next);
+            }
+            self.token.position = i;
+            return true;
         }
         false
     }
@@ -234,56 +221,49 @@ impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = BigramTokenStream<'a>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramTokenStream<'a> {
         BigramTokenStream {
-            chars: text.chars().enumerate(),
-            prev: None,
+            chars: text.chars().enumerate().peekable(),
             token: Token::default(),
         }
     }
 }
 
-/// Single characters, each once per text, for one-character queries.
-#[derive(Clone, Default)]
-pub struct UnigramTokenizer;
-
-pub struct UnigramTokenStream<'a> {
-    chars: std::str::Chars<'a>,
-    seen: std::collections::HashSet<char>,
-    token: Token,
-    next_position: usize,
-}
-
-impl TokenStream for UnigramTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        for c in self.chars.by_ref() {
-            if c.is_whitespace() || !self.seen.insert(c) {
-                continue;
-            }
-            self.token.text.clear();
-            self.token.text.push(c);
-            self.token.position = self.next_position;
-            self.next_position += 1;
-            return true;
+/// The character-view terms that say "this text occurs here": for each run of the text
+/// (between white space), bigrams at run offsets 0, 2, 4 … and one more for the last
+/// character, so fewer terms than overlapping bigrams still cover every character. A
+/// run of one character is that character alone, which in a document only ends a run;
+/// `open_end` is set when the last run is one character, which a document may follow with
+/// more text (the caller matches it as a prefix).
+pub fn char_cover(normalized: &str) -> (Vec<(usize, String)>, bool) {
+    let chars: Vec<char> = normalized.chars().collect();
+    let mut out = Vec::new();
+    let mut open_end = false;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
         }
-        false
-    }
-    fn token(&self) -> &Token {
-        &self.token
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.token
-    }
-}
-
-impl Tokenizer for UnigramTokenizer {
-    type TokenStream<'a> = UnigramTokenStream<'a>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> UnigramTokenStream<'a> {
-        UnigramTokenStream {
-            chars: text.chars(),
-            seen: std::collections::HashSet::with_capacity(1024),
-            token: Token::default(),
-            next_position: 0,
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() {
+            i += 1;
         }
+        let run = &chars[start..i];
+        if run.len() == 1 {
+            out.push((start, run[0].to_string()));
+            open_end = i == chars.len();
+            continue;
+        }
+        let mut k = 0;
+        while k + 1 < run.len() {
+            out.push((start + k, run[k..k + 2].iter().collect()));
+            k += 2;
+        }
+        if k + 1 == run.len() {
+            out.push((start + k - 1, run[k - 1..k + 1].iter().collect()));
+        }
+        open_end = false;
     }
+    (out, open_end)
 }
 
 #[cfg(test)]
@@ -308,26 +288,39 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_have_the_position_of_their_first_character() {
-        let got = collect(BigramTokenizer, "口袋公园 ab");
+    fn every_character_starts_one_token() {
+        let got = collect(BigramTokenizer, "口袋公园 ab c");
         assert_eq!(
             got,
             vec![
                 ("口袋".into(), 0),
                 ("袋公".into(), 1),
                 ("公园".into(), 2),
-                ("ab".into(), 5)
+                ("园".into(), 3),
+                ("ab".into(), 5),
+                ("b".into(), 6),
+                ("c".into(), 8),
             ]
         );
     }
 
     #[test]
-    fn unigrams_are_distinct_characters() {
-        let got: Vec<String> = collect(UnigramTokenizer, "园园 a")
-            .into_iter()
-            .map(|t| t.0)
-            .collect();
-        assert_eq!(got, vec!["园", "a"]);
+    fn a_cover_is_fewer_bigrams_at_the_right_offsets() {
+        let (c, open) = char_cover("口袋公园");
+        assert_eq!(c, vec![(0, "口袋".into()), (2, "公园".into())]);
+        assert!(!open);
+        let (c, _) = char_cover("翡翠项链式");
+        assert_eq!(
+            c,
+            vec![(0, "翡翠".into()), (2, "项链".into()), (3, "链式".into())]
+        );
+        let (c, open) = char_cover("a 城市 更");
+        assert_eq!(
+            c,
+            vec![(0, "a".into()), (2, "城市".into()), (5, "更".into())]
+        );
+        assert!(open);
+        assert_eq!(char_cover("  "), (vec![], false));
     }
 
     #[test]

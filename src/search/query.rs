@@ -2,19 +2,22 @@
 //!
 //! Reading is lenient: unbalanced quotes, stray operators and lone punctuation are text,
 //! never an error. Quoted text is a phrase. Every other piece is cut into words, and every
-//! word must match (in [`MatchMode::All`]) in the word view (ranked by BM25, title and
-//! topics above body) or in the character view (exact substring, so nothing that is in a
-//! case is ever missed). A word's synonyms and place aliases match too, ranked below the
-//! word as typed.
+//! word must match (in [`MatchMode::All`]): the character view decides where it occurs
+//! (exact substring, so nothing that is in a case is ever missed) and the word view ranks
+//! those cases (BM25, title and topics above body). A word's synonyms and place aliases
+//! match too, ranked below the word as typed.
 
 use jieba_rs::Jieba;
+use std::ops::Bound;
 use tantivy::Term;
+
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, InvertedIndexRangeQuery, Occur,
+    PhrasePrefixQuery, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::analysis::{self, bigrams, normalize, word_tokens};
+use super::analysis::{self, normalize, word_tokens};
 use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
 
 /// A piece of the query as typed.
@@ -221,54 +224,133 @@ fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query
     Box::new(TermQuery::new(Term::from_field_text(field, text), opt))
 }
 
-/// `tokens` at consecutive-or-given positions in `field`, as a term or a phrase.
-fn positioned(field: Field, tokens: &[(usize, String)]) -> Option<Box<dyn Query>> {
-    match tokens {
-        [] => None,
-        [(_, t)] => Some(term_query(field, t, IndexRecordOption::WithFreqs)),
-        _ => {
-            let first = tokens[0].0;
-            let terms = tokens
-                .iter()
-                .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
-                .collect();
-            Some(Box::new(PhraseQuery::new_with_offset(terms)))
+/// Bigram terms of one character view may start with a given character: enough for any
+/// real library, and a bound on what a one-character query can cost.
+const MAX_PREFIX_TERMS: usize = 10_000;
+
+/// The character view's "this text occurs here": a phrase of the text's bigram cover; a
+/// one-character text, or a phrase ending in one, matches as a prefix of terms.
+fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
+    let (cover, open_end) = analysis::char_cover(text);
+    let first = cover.first()?.0;
+    let terms: Vec<(usize, Term)> = cover
+        .iter()
+        .map(|(p, t)| (p - first, Term::from_field_text(f.chars, t)))
+        .collect();
+    Some(match (terms.len(), open_end) {
+        (1, false) => Box::new(TermQuery::new(
+            terms[0].1.clone(),
+            IndexRecordOption::WithFreqs,
+        )),
+        (1, true) => {
+            let c = &cover[0].1;
+            let upper = c
+                .chars()
+                .next()
+                .and_then(|ch| char::from_u32(ch as u32 + 1))
+                .map_or(Bound::Unbounded, |next| {
+                    Bound::Excluded(Term::from_field_text(f.chars, &next.to_string()))
+                });
+            Box::new(InvertedIndexRangeQuery::new(
+                Bound::Included(terms[0].1.clone()),
+                upper,
+            ))
         }
-    }
+        (_, false) => Box::new(PhraseQuery::new_with_offset(terms)),
+        (n, true) => {
+            // tantivy's phrase-prefix scorer assumes the prefix follows the last phrase
+            // term directly; with one phrase term it honours any gap. So: the phrase
+            // without its last character, and its last term followed by that prefix.
+            let mut tail = PhrasePrefixQuery::new_with_offset(terms[n - 2..].to_vec());
+            tail.set_max_expansions(MAX_PREFIX_TERMS as u32);
+            let head: Box<dyn Query> = match n {
+                2 => term_query(f.chars, &cover[0].1, IndexRecordOption::WithFreqs),
+                _ => Box::new(PhraseQuery::new_with_offset(terms[..n - 1].to_vec())),
+            };
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, head),
+                (Occur::Must, Box::new(tail) as Box<dyn Query>),
+            ]))
+        }
+    })
 }
 
-/// Word view ∪ character view for one normalized text.
-fn text_clause(text: &str, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
-    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let words: Vec<(usize, String)> = word_tokens(jieba, text)
-        .into_iter()
-        .enumerate()
-        .map(|(i, w)| (i, w.to_string()))
-        .collect();
+/// Does the text hold anything besides letters, digits and CJK characters (a hyphen, a
+/// space)? Then the character view, which matches it character for character, is not
+/// the only way it can occur (unless it was quoted).
+fn has_separators(text: &str) -> bool {
+    text.chars().any(|c| !c.is_alphanumeric())
+}
+
+/// One normalized text: the character view decides whether it occurs (every substring of
+/// a case is found, as grep would), the word view ranks the cases it occurs in. A text
+/// with separators that was not quoted (`exact`) also matches a case holding all its
+/// words, so the alias "new-york" finds "New York".
+fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
+    let mut words: Vec<&str> = word_tokens(jieba, text);
+    words.sort_unstable();
+    words.dedup();
+    let mut rank: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, boost) in [
         (f.title, TITLE_BOOST),
         (f.title_en, TITLE_EN_BOOST),
         (f.topics_text, TOPICS_BOOST),
         (f.body, BODY_BOOST),
     ] {
-        if let Some(q) = positioned(field, &words) {
-            should.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        for w in &words {
+            rank.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    term_query(field, w, IndexRecordOption::WithFreqs),
+                    boost,
+                )),
+            ));
         }
     }
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let char_view = if chars.len() == 1 {
-        Some(term_query(
-            f.chars1,
-            &chars[0].to_string(),
-            IndexRecordOption::Basic,
-        ))
-    } else {
-        positioned(f.chars, &bigrams(text))
-    };
-    if let Some(q) = char_view {
-        should.push((Occur::Should, Box::new(BoostQuery::new(q, CHARS_BOOST))));
+    let mut matches: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(q) = char_clause(text, f) {
+        matches.push((Occur::Should, Box::new(BoostQuery::new(q, CHARS_BOOST))));
     }
-    (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+    if !exact && has_separators(text) && words.len() > 1 {
+        let all_words = words
+            .iter()
+            .map(|w| {
+                let any_field: Vec<(Occur, Box<dyn Query>)> =
+                    [f.title, f.title_en, f.topics_text, f.body]
+                        .into_iter()
+                        .map(|field| {
+                            (
+                                Occur::Should,
+                                term_query(field, w, IndexRecordOption::Basic),
+                            )
+                        })
+                        .collect();
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(any_field)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        matches.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(all_words)),
+                0.0,
+            )),
+        ));
+    }
+    let matches: Box<dyn Query> = match matches.len() {
+        0 => return None,
+        1 => matches.pop().map(|(_, q)| q)?,
+        _ => Box::new(BooleanQuery::new(matches)),
+    };
+    if rank.is_empty() {
+        return Some(matches);
+    }
+    Some(Box::new(BooleanQuery::new(vec![
+        (Occur::Must, matches),
+        (Occur::Should, Box::new(BooleanQuery::new(rank))),
+    ])))
 }
 
 /// How much a synonym's match counts next to the word as typed.
@@ -276,11 +358,11 @@ pub const SYNONYM_WEIGHT: f32 = 0.5;
 
 fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(q) = text_clause(&u.text, jieba, f) {
+    if let Some(q) = text_clause(&u.text, u.phrase, jieba, f) {
         should.push((Occur::Should, q));
     }
     for s in &u.synonyms {
-        if let Some(q) = text_clause(s, jieba, f) {
+        if let Some(q) = text_clause(s, false, jieba, f) {
             should.push((Occur::Should, Box::new(BoostQuery::new(q, SYNONYM_WEIGHT))));
         }
     }

@@ -6,7 +6,7 @@ use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use super::analysis::{BIGRAM_TOKENIZER, UNIGRAM_TOKENIZER, WORD_TOKENIZER, normalize};
+use super::analysis::{BIGRAM_TOKENIZER, WORD_TOKENIZER, normalize};
 use crate::library::Case;
 
 /// Field handles, looked up once per index.
@@ -20,7 +20,6 @@ pub struct Fields {
     pub body: Field,
     // Character view (grep-like recall).
     pub chars: Field,
-    pub chars1: Field,
     // Exact fields for filters and counts.
     pub city: Field,
     pub country: Field,
@@ -44,21 +43,17 @@ pub const CHARS_BOOST: f32 = 0.05;
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
+    // The word view only ranks (the character view decides what matches), so it keeps
+    // frequencies but no positions: positions are most of an index's size.
     let words = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(WORD_TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let bigrams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(BIGRAM_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let unigrams = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(UNIGRAM_TOKENIZER)
-            .set_index_option(IndexRecordOption::Basic)
-            .set_fieldnorms(false),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | FAST),
@@ -67,7 +62,6 @@ pub fn build() -> (Schema, Fields) {
         topics_text: b.add_text_field("topics_text", words.clone()),
         body: b.add_text_field("body", words),
         chars: b.add_text_field("chars", bigrams),
-        chars1: b.add_text_field("chars1", unigrams),
         city: b.add_text_field("city", STRING),
         country: b.add_text_field("country", STRING),
         positioning: b.add_text_field("positioning", STRING),
@@ -88,7 +82,6 @@ impl Fields {
             topics_text: f("topics_text")?,
             body: f("body")?,
             chars: f("chars")?,
-            chars1: f("chars1")?,
             city: f("city")?,
             country: f("country")?,
             positioning: f("positioning")?,
@@ -118,7 +111,6 @@ impl Fields {
         // that no bigram spans two parts.
         let all = format!("{title}\n{title_en}\n{}\n{body}", topics.replace(' ', "\n"));
         d.add_text(self.chars, &all);
-        d.add_text(self.chars1, &all);
         for c in &case.cities {
             d.add_text(self.city, c);
         }

@@ -30,7 +30,7 @@ pub const WORDS_FILE: &str = "words.txt";
 const GEN_PREFIX: &str = "gen-";
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {

@@ -15,10 +15,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter};
 
 use super::SearchError;
-use super::analysis::{
-    BIGRAM_TOKENIZER, BigramTokenizer, UNIGRAM_TOKENIZER, UnigramTokenizer, WORD_TOKENIZER,
-    WordTokenizer,
-};
+use super::analysis::{BIGRAM_TOKENIZER, BigramTokenizer, WORD_TOKENIZER, WordTokenizer};
 use super::schema;
 use super::store::{self, GenerationMeta, IndexDir};
 use crate::library::{Library, Places, Plan};
@@ -93,7 +90,6 @@ pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
         TextAnalyzer::from(WordTokenizer::new(jieba)),
     );
     t.register(BIGRAM_TOKENIZER, TextAnalyzer::from(BigramTokenizer));
-    t.register(UNIGRAM_TOKENIZER, TextAnalyzer::from(UnigramTokenizer));
 }
 
 /// Memory the indexer may use across all its threads. Enough that 100k cases build in few
