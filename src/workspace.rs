@@ -101,14 +101,25 @@ impl Workspace {
         })
     }
 
-    /// Builds a new generation now (the `index` command).
+    /// Builds a new generation now (the `index` command). Cases are read, checked and
+    /// indexed one at a time, so memory does not grow with the library; a problem anywhere
+    /// discards the new generation and leaves the live one as it was.
     pub fn build(
         &self,
         on_wait: impl FnOnce(),
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
-        let library = self.load_library()?;
-        Ok(search::build(&self.index, &library, on_wait, progress)?)
+        let pending = library::open(&self.origin)?;
+        let builder = search::Builder::start(
+            &self.index,
+            pending.library(),
+            pending.case_count(),
+            on_wait,
+            progress,
+        )?;
+        let library =
+            pending.stream(search::writer::build_threads(), &|case| builder.add(&case))?;
+        Ok(builder.finish(&library)?)
     }
 
     /// A searcher on a fresh index, rebuilding first when the index is missing, stale or
@@ -132,9 +143,9 @@ impl Workspace {
             return Err(WorkspaceError::Stale(self.index.root.clone()));
         }
         let reason = reason.unwrap_or_else(|| "index unreadable".into());
-        let library = match self.load_library() {
-            Ok(l) => l,
-            Err(LibraryError::Invalid(problems)) => {
+        let report = match self.build(on_wait, &|_, _| {}) {
+            Ok(r) => r,
+            Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
                 if let Some(current) = self.index.current()
                     && let Ok(s) = Searcher::open(current)
                 {
@@ -147,9 +158,8 @@ impl Workspace {
                 }
                 return Err(LibraryError::Invalid(problems).into());
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
-        let report = search::build(&self.index, &library, on_wait, &|_, _| {})?;
         let current = self
             .index
             .current()

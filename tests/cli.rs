@@ -376,6 +376,13 @@ fn a_broken_library_keeps_the_last_good_index_serving() {
         fs::read_to_string(sb.index().join("CURRENT")).unwrap(),
         current
     );
+    // Cases are indexed as they are read; the half-built generation is gone.
+    let generations: Vec<String> = fs::read_dir(sb.index())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("gen-"))
+        .collect();
+    assert_eq!(generations, [current.trim()], "{generations:?}");
 
     let (code, out, err) = sb.run_text(&["search", "口袋公园", "--json"]);
     assert_eq!(code, 0, "{err}");

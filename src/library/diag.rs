@@ -157,6 +157,11 @@ impl Diagnostics {
         self
     }
 
+    /// Takes over the problems another list collected (another thread's, say).
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -20,6 +20,8 @@ mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use case::{Case, Provenance, SECTIONS, Source};
 pub use diag::Diagnostic;
@@ -86,23 +88,381 @@ impl Library {
     }
 }
 
-/// Reads and validates the library at `origin`.
+/// Reads and validates the library at `origin`, every case in memory.
 pub fn load(origin: &Origin) -> Result<Library, LibraryError> {
+    let cases = Mutex::new(Vec::new());
+    let mut library = open(origin)?.stream(1, &|case| {
+        if let Ok(mut v) = cases.lock() {
+            v.push(case);
+        }
+    })?;
+    library.cases = cases.into_inner().unwrap_or_default();
+    library.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(library)
+}
+
+/// A case file, listed but not read yet.
+struct CaseFile {
+    path: PathBuf,
+    name: String,
+    /// Size and modification time from the listing (a folder's file).
+    listed: Option<(u64, u128)>,
+    /// The bytes, for the compiled-in library.
+    embedded: Option<&'static [u8]>,
+}
+
+/// What the library-wide checks need to know of one case file once its text is gone.
+struct Seen {
+    path: PathBuf,
+    /// Name without `.md`.
+    stem: String,
+    /// The id as written, with its line and display column.
+    id: Option<(String, usize, usize)>,
+    /// The case's links, when the file gave a case.
+    links: Option<(Vec<String>, Vec<String>, Vec<String>)>,
+}
+
+/// A library whose small files (places, plan, dictionary, synonyms) are read and checked
+/// and whose case files are listed; [`Pending::stream`] reads the cases.
+pub struct Pending {
+    library: Library,
+    diags: Diagnostics,
+    case_files: Vec<CaseFile>,
+    places_ok: bool,
+    plan_ok: bool,
+    spans: plan::PrecedentSpans,
+    /// The plan's path and text, for pinning a precedent problem to its line.
+    plan_text: Option<(PathBuf, String)>,
+}
+
+/// Reads the small files of the library at `origin` and lists its cases.
+pub fn open(origin: &Origin) -> Result<Pending, LibraryError> {
     let mut diags = Diagnostics::new();
-    let (files, stamps) = match origin {
-        Origin::Dir(dir) => source::read_dir(dir, &mut diags)?,
-        Origin::Embedded => source::embedded(),
-    };
+    let mut support = Vec::new();
+    let mut stamps = Vec::new();
+    let mut case_files = Vec::new();
+    match origin {
+        Origin::Dir(dir) => {
+            for (name, meta) in source::list_dir(dir)? {
+                let path = dir.join(&name);
+                if name.ends_with(".md") {
+                    case_files.push(CaseFile {
+                        path,
+                        name,
+                        listed: Some((meta.len(), source::mtime_ns(&meta))),
+                        embedded: None,
+                    });
+                } else if let Some((file, stamp)) = source::read_file(path, name, &meta, &mut diags)
+                {
+                    support.push(file);
+                    stamps.push(stamp);
+                }
+            }
+        }
+        Origin::Embedded => {
+            for (name, bytes) in source::EMBEDDED {
+                let path = PathBuf::from(format!("<built-in>/{name}"));
+                if name.ends_with(".md") {
+                    case_files.push(CaseFile {
+                        path,
+                        name: (*name).to_string(),
+                        listed: None,
+                        embedded: Some(bytes),
+                    });
+                } else {
+                    stamps.push(source::stamp(name, bytes, 0));
+                    support.push(SourceFile {
+                        path,
+                        name: (*name).to_string(),
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+        }
+    }
     let base = match origin {
         Origin::Dir(dir) => dir.clone(),
         Origin::Embedded => PathBuf::from("<built-in>"),
     };
-    let library = from_files(origin.clone(), &base, &files, stamps, &mut diags);
-    if diags.is_empty() {
-        Ok(library)
-    } else {
-        Err(LibraryError::Invalid(diags.into_sorted()))
+    let find = |name: &str| support.iter().find(|f| f.name == name);
+
+    // A case is checked against the gazetteer and the plan only when they read cleanly;
+    // otherwise every case would repeat their problem.
+    let before = diags.len();
+    let places = match find(PLACES_FILE) {
+        Some(f) => utf8(f, &mut diags).map_or_else(Places::default, |text| {
+            places::parse(
+                &FileText {
+                    path: &f.path,
+                    text,
+                },
+                &mut diags,
+            )
+        }),
+        None => {
+            diags.file(
+                &base.join(PLACES_FILE),
+                "the library has no places.yaml (the gazetteer of cities and countries)",
+            );
+            Places::default()
+        }
+    };
+    let places_ok = diags.len() == before;
+    let before = diags.len();
+    let mut spans = plan::PrecedentSpans::default();
+    let plan_file = find(PLAN_FILE);
+    let plan = match plan_file {
+        Some(f) => utf8(f, &mut diags).map_or_else(Plan::default, |text| {
+            plan::parse(
+                &FileText {
+                    path: &f.path,
+                    text,
+                },
+                &places,
+                &mut diags,
+                &mut spans,
+            )
+        }),
+        None => {
+            diags.file(
+                &base.join(PLAN_FILE),
+                "the library has no plan.yaml (the plan's positionings and tasks)",
+            );
+            Plan::default()
+        }
+    };
+    let plan_ok = places_ok && diags.len() == before;
+    let plan_text = plan_file.and_then(|f| {
+        std::str::from_utf8(&f.bytes)
+            .ok()
+            .map(|t| (f.path.clone(), t.to_string()))
+    });
+    let dict = find(source::DICT_FILE)
+        .and_then(|f| {
+            utf8(f, &mut diags).map(|text| {
+                extras::parse_dict(
+                    &FileText {
+                        path: &f.path,
+                        text,
+                    },
+                    &mut diags,
+                )
+            })
+        })
+        .unwrap_or_default();
+    let synonyms = find(source::SYNONYMS_FILE)
+        .and_then(|f| {
+            utf8(f, &mut diags).map(|text| {
+                extras::parse_synonyms(
+                    &FileText {
+                        path: &f.path,
+                        text,
+                    },
+                    &mut diags,
+                )
+            })
+        })
+        .unwrap_or_default();
+    Ok(Pending {
+        library: Library {
+            origin: origin.clone(),
+            cases: Vec::new(),
+            places,
+            plan,
+            dict,
+            synonyms,
+            stamps,
+        },
+        diags,
+        case_files,
+        places_ok,
+        plan_ok,
+        spans,
+        plan_text,
+    })
+}
+
+impl Pending {
+    /// The library without its cases: plan, places, dictionary, synonyms.
+    pub fn library(&self) -> &Library {
+        &self.library
     }
+
+    /// How many case files there are to read.
+    pub fn case_count(&self) -> usize {
+        self.case_files.len()
+    }
+
+    /// Reads, parses and checks every case on `threads` threads, handing each good case to
+    /// `sink` as soon as it is read, in no particular order, and keeping none: memory does
+    /// not grow with the library. Then checks what needs all cases (duplicate ids, the
+    /// plan's precedents). The library comes back without its cases; any problem anywhere
+    /// makes it an error, so a caller building from the cases must discard what it built.
+    pub fn stream(
+        self,
+        threads: usize,
+        sink: &(dyn Fn(Case) + Sync),
+    ) -> Result<Library, LibraryError> {
+        let Pending {
+            mut library,
+            mut diags,
+            case_files,
+            places_ok,
+            plan_ok,
+            spans,
+            plan_text,
+        } = self;
+        let refs = case::Refs {
+            places: places_ok.then_some(&library.places),
+            plan: plan_ok.then_some(&library.plan),
+        };
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut diags = Diagnostics::new();
+            let mut seen = Vec::new();
+            let mut stamps = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(f) = case_files.get(i) else { break };
+                seen.push(read_case(f, refs, &mut diags, &mut stamps, sink));
+            }
+            (diags, seen, stamps)
+        };
+        let parts: Vec<(Diagnostics, Vec<Seen>, Vec<FileStamp>)> = if threads <= 1 {
+            vec![work()]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        let mut seen = Vec::with_capacity(case_files.len());
+        for (d, s, st) in parts {
+            diags.extend(d);
+            seen.extend(s);
+            library.stamps.extend(st);
+        }
+        seen.sort_by(|a, b| a.path.cmp(&b.path));
+        library.stamps.sort_by(|a, b| a.name.cmp(&b.name));
+
+        // A duplicated id is blamed on the file whose name does not match it rather than
+        // on whichever file sorts first.
+        let mut owner: BTreeMap<&str, &Path> = BTreeMap::new();
+        for s in &seen {
+            if let Some((id, _, _)) = s.id.as_ref().filter(|(id, _, _)| *id == s.stem) {
+                owner.insert(id, &s.path);
+            }
+        }
+        for s in &seen {
+            if let Some((id, _, _)) = &s.id {
+                owner.entry(id).or_insert(&s.path);
+            }
+        }
+        let mut duplicates = 0;
+        for s in &seen {
+            if let Some((id, line, col)) = &s.id {
+                let first = owner[id.as_str()];
+                if first != s.path {
+                    duplicates += 1;
+                    diags.push_raw(
+                        &s.path,
+                        *line,
+                        *col,
+                        format!("duplicate id \"{id}\": {} uses it too", first.display()),
+                        Some("every case needs its own id, equal to its file name".into()),
+                    );
+                }
+            }
+        }
+
+        // A precedent the plan names must be backed by a case from that place, linked to
+        // the task.
+        let all_cases_ok = duplicates == 0 && seen.iter().all(|s| s.links.is_some());
+        if let Some((path, text)) = plan_text.as_ref().filter(|_| plan_ok && all_cases_ok) {
+            let file = FileText { path, text };
+            for (task, place, pos) in &spans.items {
+                let backed = seen.iter().filter_map(|s| s.links.as_ref()).any(
+                    |(tasks, cities, countries)| {
+                        tasks.contains(task)
+                            && (cities.contains(place) || countries.contains(place))
+                    },
+                );
+                if library.places.is_place(place) && !backed {
+                    diags.at_hint(
+                        &file,
+                        *pos,
+                        format!("task {task} names precedent \"{place}\", but no case from {place} is linked to it"),
+                        Some(format!("add {task} to the `tasks` of the {place} case, or write one")),
+                    );
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(library)
+        } else {
+            Err(LibraryError::Invalid(diags.into_sorted()))
+        }
+    }
+}
+
+/// Reads one case file: its stamp, its problems, and the case itself to `sink`.
+fn read_case(
+    f: &CaseFile,
+    refs: case::Refs<'_>,
+    diags: &mut Diagnostics,
+    stamps: &mut Vec<FileStamp>,
+    sink: &(dyn Fn(Case) + Sync),
+) -> Seen {
+    let stem = f.name.trim_end_matches(".md").to_string();
+    let mut seen = Seen {
+        path: f.path.clone(),
+        stem,
+        id: None,
+        links: None,
+    };
+    let file = match (f.embedded, f.listed) {
+        (Some(bytes), _) => {
+            stamps.push(source::stamp(&f.name, bytes, 0));
+            SourceFile {
+                path: f.path.clone(),
+                name: f.name.clone(),
+                bytes: bytes.to_vec(),
+            }
+        }
+        (None, Some((len, mtime_ns))) => {
+            match source::read_listed(&f.path, &f.name, len, mtime_ns, diags) {
+                Some((file, stamp)) => {
+                    stamps.push(stamp);
+                    file
+                }
+                None => return seen,
+            }
+        }
+        (None, None) => return seen,
+    };
+    let Some(text) = utf8(&file, diags) else {
+        return seen;
+    };
+    let ft = FileText {
+        path: &file.path,
+        text,
+    };
+    let parsed = case::parse(&ft, &seen.stem, refs, diags);
+    seen.id = parsed
+        .id
+        .map(|(id, pos)| (id, pos.line, ft.display_col(pos.line, pos.char_col)));
+    if let Some(case) = parsed.case {
+        seen.links = Some((
+            case.tasks.clone(),
+            case.cities.clone(),
+            case.countries.clone(),
+        ));
+        sink(case);
+    }
+    seen
 }
 
 /// The text of a file, or a diagnostic naming where its bytes stop being UTF-8.
@@ -126,175 +486,5 @@ fn utf8<'a>(f: &'a SourceFile, diags: &mut Diagnostics) -> Option<&'a str> {
             );
             None
         }
-    }
-}
-
-fn from_files(
-    origin: Origin,
-    base: &Path,
-    files: &[SourceFile],
-    stamps: Vec<FileStamp>,
-    diags: &mut Diagnostics,
-) -> Library {
-    let find = |name: &str| files.iter().find(|f| f.name == name);
-
-    // A case is checked against the gazetteer and the plan only when they read cleanly;
-    // otherwise every case would repeat their problem.
-    let before = diags.len();
-    let places = match find(PLACES_FILE) {
-        Some(f) => utf8(f, diags).map_or_else(Places::default, |text| {
-            places::parse(
-                &FileText {
-                    path: &f.path,
-                    text,
-                },
-                diags,
-            )
-        }),
-        None => {
-            diags.file(
-                &base.join(PLACES_FILE),
-                "the library has no places.yaml (the gazetteer of cities and countries)",
-            );
-            Places::default()
-        }
-    };
-    let places_ok = diags.len() == before;
-    let before = diags.len();
-    let mut spans = plan::PrecedentSpans::default();
-    let plan_file = find(PLAN_FILE);
-    let plan = match plan_file {
-        Some(f) => utf8(f, diags).map_or_else(Plan::default, |text| {
-            plan::parse(
-                &FileText {
-                    path: &f.path,
-                    text,
-                },
-                &places,
-                diags,
-                &mut spans,
-            )
-        }),
-        None => {
-            diags.file(
-                &base.join(PLAN_FILE),
-                "the library has no plan.yaml (the plan's positionings and tasks)",
-            );
-            Plan::default()
-        }
-    };
-    let plan_ok = places_ok && diags.len() == before;
-    let dict = find(source::DICT_FILE)
-        .and_then(|f| {
-            utf8(f, diags).map(|text| {
-                extras::parse_dict(
-                    &FileText {
-                        path: &f.path,
-                        text,
-                    },
-                    diags,
-                )
-            })
-        })
-        .unwrap_or_default();
-    let synonyms = find(source::SYNONYMS_FILE)
-        .and_then(|f| {
-            utf8(f, diags).map(|text| {
-                extras::parse_synonyms(
-                    &FileText {
-                        path: &f.path,
-                        text,
-                    },
-                    diags,
-                )
-            })
-        })
-        .unwrap_or_default();
-
-    // Parse every case first, so that a duplicated id is blamed on the file whose name does
-    // not match it rather than on whichever file sorts first.
-    let mut parsed_files = Vec::new();
-    for f in files.iter().filter(|f| f.name.ends_with(".md")) {
-        let Some(text) = utf8(f, diags) else { continue };
-        let stem = f.name.trim_end_matches(".md");
-        let file = FileText {
-            path: &f.path,
-            text,
-        };
-        let refs = case::Refs {
-            places: places_ok.then_some(&places),
-            plan: plan_ok.then_some(&plan),
-        };
-        let parsed = case::parse(&file, stem, refs, diags);
-        parsed_files.push((f, text, stem, parsed));
-    }
-    let mut owner: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for (f, _, stem, parsed) in &parsed_files {
-        if let Some((id, _)) = parsed.id.as_ref().filter(|(id, _)| id == stem) {
-            owner.insert(id.clone(), f.path.clone());
-        }
-    }
-    for (f, _, _, parsed) in &parsed_files {
-        if let Some((id, _)) = &parsed.id {
-            owner.entry(id.clone()).or_insert_with(|| f.path.clone());
-        }
-    }
-    let parsed_count = parsed_files.len();
-    let mut cases = Vec::new();
-    for (f, text, _, parsed) in parsed_files {
-        if let Some((id, pos)) = &parsed.id {
-            let first = &owner[id];
-            if *first != f.path {
-                let file = FileText {
-                    path: &f.path,
-                    text,
-                };
-                diags.at_hint(
-                    &file,
-                    *pos,
-                    format!("duplicate id \"{id}\": {} uses it too", first.display()),
-                    Some("every case needs its own id, equal to its file name".into()),
-                );
-                continue;
-            }
-        }
-        if let Some(case) = parsed.case {
-            cases.push(case);
-        }
-    }
-    cases.sort_by(|a, b| a.id.cmp(&b.id));
-
-    // A precedent the plan names must be backed by a case from that place, linked to the task.
-    let all_cases_ok = cases.len() == parsed_count;
-    if let Some(f) = plan_file.filter(|_| plan_ok && all_cases_ok)
-        && let Ok(text) = std::str::from_utf8(&f.bytes)
-    {
-        let file = FileText {
-            path: &f.path,
-            text,
-        };
-        for (task, place, pos) in &spans.items {
-            let backed = cases.iter().any(|c| {
-                c.tasks.contains(task) && (c.cities.contains(place) || c.countries.contains(place))
-            });
-            if places.is_place(place) && !backed {
-                diags.at_hint(
-                        &file,
-                        *pos,
-                        format!("task {task} names precedent \"{place}\", but no case from {place} is linked to it"),
-                        Some(format!("add {task} to the `tasks` of the {place} case, or write one")),
-                    );
-            }
-        }
-    }
-
-    Library {
-        origin,
-        cases,
-        places,
-        plan,
-        dict,
-        synonyms,
-        stamps,
     }
 }

@@ -90,74 +90,68 @@ pub fn mtime_ns(meta: &fs::Metadata) -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// Reads every library file of `dir`. A file that is too large or unreadable becomes a
-/// diagnostic, not an error: the rest of the library is still checked.
-pub fn read_dir(
-    dir: &Path,
-    diags: &mut Diagnostics,
-) -> Result<(Vec<SourceFile>, Vec<FileStamp>), LibraryError> {
-    let mut files = Vec::new();
-    let mut stamps = Vec::new();
-    for (name, meta) in list_dir(dir)? {
-        let path = dir.join(&name);
-        if meta.len() > MAX_FILE_BYTES {
-            diags.file(
-                &path,
-                format!(
-                    "file is {} bytes, over the limit of 1 MiB; a case should be a few kilobytes — split or trim it",
-                    meta.len()
-                ),
-            );
-            continue;
-        }
-        match fs::read(&path) {
-            Ok(bytes) => {
-                stamps.push(FileStamp {
-                    name: name.clone(),
-                    len: bytes.len() as u64,
-                    mtime_ns: mtime_ns(&meta),
-                    hash: content_hash(&bytes),
-                });
-                files.push(SourceFile { path, name, bytes });
-            }
-            Err(e) => {
-                diags.file(&path, format!("cannot read file: {e}"));
-            }
-        }
+/// A file's stamp from its bytes.
+pub fn stamp(name: &str, bytes: &[u8], mtime_ns: u128) -> FileStamp {
+    FileStamp {
+        name: name.to_string(),
+        len: bytes.len() as u64,
+        mtime_ns,
+        hash: content_hash(bytes),
     }
-    Ok((files, stamps))
 }
 
-/// The library compiled into the binary (the shipped `cases/` at build time).
-pub fn embedded() -> (Vec<SourceFile>, Vec<FileStamp>) {
-    let mut files = Vec::new();
-    let mut stamps = Vec::new();
-    for (name, bytes) in EMBEDDED {
-        stamps.push(FileStamp {
-            name: (*name).to_string(),
-            len: bytes.len() as u64,
-            mtime_ns: 0,
-            hash: content_hash(bytes),
-        });
-        files.push(SourceFile {
-            path: PathBuf::from(format!("<built-in>/{name}")),
-            name: (*name).to_string(),
-            bytes: bytes.to_vec(),
-        });
+/// Reads one listed file of a library folder. A file that is too large or unreadable
+/// becomes a diagnostic, not an error: the rest of the library is still checked.
+pub fn read_listed(
+    path: &Path,
+    name: &str,
+    len: u64,
+    mtime_ns: u128,
+    diags: &mut Diagnostics,
+) -> Option<(SourceFile, FileStamp)> {
+    if len > MAX_FILE_BYTES {
+        diags.file(
+            path,
+            format!(
+                "file is {len} bytes, over the limit of 1 MiB; a case should be a few kilobytes — split or trim it"
+            ),
+        );
+        return None;
     }
-    (files, stamps)
+    match fs::read(path) {
+        Ok(bytes) => {
+            let stamp = stamp(name, &bytes, mtime_ns);
+            Some((
+                SourceFile {
+                    path: path.to_path_buf(),
+                    name: name.to_string(),
+                    bytes,
+                },
+                stamp,
+            ))
+        }
+        Err(e) => {
+            diags.file(path, format!("cannot read file: {e}"));
+            None
+        }
+    }
+}
+
+/// [`read_listed`] with the listing's metadata.
+pub fn read_file(
+    path: PathBuf,
+    name: String,
+    meta: &fs::Metadata,
+    diags: &mut Diagnostics,
+) -> Option<(SourceFile, FileStamp)> {
+    read_listed(&path, &name, meta.len(), mtime_ns(meta), diags)
 }
 
 /// Stamps of the compiled-in library without copying it.
 pub fn embedded_stamps() -> Vec<FileStamp> {
     EMBEDDED
         .iter()
-        .map(|(name, bytes)| FileStamp {
-            name: (*name).to_string(),
-            len: bytes.len() as u64,
-            mtime_ns: 0,
-            hash: content_hash(bytes),
-        })
+        .map(|(name, bytes)| stamp(name, bytes, 0))
         .collect()
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub use query::{Filters, MatchMode};
 pub use searcher::{Hit, RawFilters, Request, Results, Searcher};
 pub use store::{Generation, IndexDir};
-pub use writer::{BuildReport, Catalog, build};
+pub use writer::{BuildReport, Builder, Catalog, build};
 
 /// Errors of the index and of queries.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,8 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jieba_rs::Jieba;
@@ -18,7 +19,7 @@ use super::SearchError;
 use super::analysis::{BIGRAM_TOKENIZER, BigramTokenizer, WORD_TOKENIZER, WordTokenizer};
 use super::schema;
 use super::store::{self, GenerationMeta, IndexDir};
-use crate::library::{Library, Places, Plan};
+use crate::library::{Case, Library, Places, Plan};
 
 /// What a query needs to know about the library besides the index: the plan (tasks and
 /// positionings), the gazetteer (aliases for filters) and the synonym groups. Small.
@@ -96,85 +97,209 @@ pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
 /// segments, small enough for a laptop.
 const WRITER_HEAP_BYTES: usize = 256 * 1024 * 1024;
 
-/// Builds a new generation from `library` and makes it live. `on_wait` is called if
-/// another build holds the lock; `progress(done, total)` as cases are added.
+/// Threads a build uses for each of its two stages (reading cases, indexing them).
+pub fn build_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+}
+
+/// A generation being built. Cases are added from any number of threads, in any order;
+/// [`Builder::finish`] merges, writes the compact dictionary and makes the generation live.
+/// Dropped unfinished (the library turned out broken), it removes what it wrote and the
+/// live generation stays as it was.
+pub struct Builder<'p> {
+    dir: IndexDir,
+    lock: Option<store::BuildLock>,
+    gen_dir: PathBuf,
+    index: Option<Index>,
+    writer: Option<IndexWriter>,
+    fields: schema::Fields,
+    jieba: Arc<Jieba>,
+    /// Dictionary words met so far, in sets that threads take and give back so that no
+    /// two threads share one.
+    vocab: Mutex<Vec<HashSet<String>>>,
+    added: AtomicUsize,
+    total: usize,
+    progress: &'p (dyn Fn(usize, usize) + Sync),
+    /// The first error an `add` met: `add` is called where an error cannot be returned.
+    failed: Mutex<Option<SearchError>>,
+    started: Instant,
+    built_at_ns: u128,
+}
+
+impl<'p> Builder<'p> {
+    /// Takes the build lock (calling `on_wait` if another build holds it) and opens a new
+    /// generation for a library of `total` cases whose small files are `library`.
+    pub fn start(
+        dir: &IndexDir,
+        library: &Library,
+        total: usize,
+        on_wait: impl FnOnce(),
+        progress: &'p (dyn Fn(usize, usize) + Sync),
+    ) -> Result<Builder<'p>, SearchError> {
+        let started = Instant::now();
+        let built_at_ns = store::now_ns();
+        let lock = dir.lock(on_wait)?;
+        let gen_dir = dir.new_generation(&lock)?;
+        let jieba = Arc::new(full_segmenter(library));
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_dir(&gen_dir, schema)?;
+        register_tokenizers(&index, jieba.clone());
+        let writer: IndexWriter =
+            index.writer_with_num_threads(build_threads(), WRITER_HEAP_BYTES)?;
+        // One merge at the end is cheaper than many along the way.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let vocab: HashSet<String> = extra_words(library)
+            .into_iter()
+            .filter(|w| jieba.has_word(w))
+            .collect();
+        Ok(Builder {
+            dir: dir.clone(),
+            lock: Some(lock),
+            gen_dir,
+            index: Some(index),
+            writer: Some(writer),
+            fields,
+            jieba,
+            vocab: Mutex::new(vec![vocab]),
+            added: AtomicUsize::new(0),
+            total,
+            progress,
+            failed: Mutex::new(None),
+            started,
+            built_at_ns,
+        })
+    }
+
+    /// Adds one case. Safe to call from several threads at once.
+    pub fn add(&self, case: &Case) {
+        let Some(writer) = &self.writer else { return };
+        let plain = case.plain_body();
+        let (doc, texts) = self.fields.document(case, &plain);
+        if let Err(e) = writer.add_document(doc) {
+            self.fail(e.into());
+            return;
+        }
+        // While the indexer's threads analyze the case, note every dictionary word in it.
+        let mut vocab = self
+            .vocab
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        for text in &texts {
+            add_vocabulary(&mut vocab, &self.jieba, text);
+        }
+        if let Ok(mut pool) = self.vocab.lock() {
+            pool.push(vocab);
+        }
+        let done = self.added.fetch_add(1, Ordering::Relaxed) + 1;
+        if done.is_multiple_of(256) || done == self.total {
+            (self.progress)(done, self.total);
+        }
+    }
+
+    fn fail(&self, e: SearchError) {
+        if let Ok(mut f) = self.failed.lock()
+            && f.is_none()
+        {
+            *f = Some(e);
+        }
+    }
+
+    /// Commits, merges into one segment, writes the compact dictionary and the catalog, and
+    /// makes the generation live. `library` gives the catalog and the file stamps.
+    pub fn finish(mut self, library: &Library) -> Result<BuildReport, SearchError> {
+        if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
+            return Err(e);
+        }
+        let (Some(mut writer), Some(index)) = (self.writer.take(), self.index.take()) else {
+            return Err(SearchError::Dictionary(
+                "the build was already finished".into(),
+            ));
+        };
+        writer.commit()?;
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
+        // The index holds the last other handle on the segmenter; with it closed, the
+        // segmenter can be read word by word.
+        drop(index);
+        let mut vocab: BTreeSet<String> = BTreeSet::new();
+        for set in self
+            .vocab
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+        {
+            vocab.extend(set);
+        }
+        let jieba = std::mem::replace(&mut self.jieba, Arc::new(Jieba::empty()));
+        let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| full_segmenter(library));
+        let words = compact_dictionary(&vocab, &mut jieba);
+        store::write_synced(&self.gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
+        let catalog = Catalog {
+            library: library.origin.describe(),
+            plan: library.plan.clone(),
+            places: library.places.clone(),
+            synonyms: library.synonyms.clone(),
+        };
+        let catalog_json = serde_json::to_vec(&catalog).map_err(SearchError::Json)?;
+        store::write_synced(&self.gen_dir.join(store::CATALOG_FILE), &catalog_json)?;
+
+        let cases = self.added.load(Ordering::Relaxed);
+        let meta = GenerationMeta {
+            tool: store::tool_version(),
+            library: library.origin.describe(),
+            stamps: library.stamps.clone(),
+            built_at_ns: self.built_at_ns,
+            cases,
+            build_ms: self.started.elapsed().as_millis() as u64,
+        };
+        let lock = self
+            .lock
+            .take()
+            .ok_or_else(|| SearchError::Dictionary("the build lost its lock".into()))?;
+        self.dir.publish(&self.gen_dir, &meta, &lock)?;
+        Ok(BuildReport {
+            cases,
+            elapsed: self.started.elapsed(),
+            bytes: IndexDir::size_of(&self.gen_dir),
+            generation: self.gen_dir.clone(),
+        })
+    }
+}
+
+impl Drop for Builder<'_> {
+    fn drop(&mut self) {
+        // Unfinished: stop the indexer's threads, then remove the half-built generation
+        // while the lock is still held.
+        if self.lock.is_some() {
+            // Dropping the writer joins its threads.
+            drop(self.writer.take());
+            self.index.take();
+            let _ = std::fs::remove_dir_all(&self.gen_dir);
+        }
+    }
+}
+
+/// Builds a new generation from `library` (every case in memory) and makes it live.
+/// `on_wait` is called if another build holds the lock; `progress(done, total)` as cases
+/// are added.
 pub fn build(
     dir: &IndexDir,
     library: &Library,
     on_wait: impl FnOnce(),
-    progress: &dyn Fn(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<BuildReport, SearchError> {
-    let started = Instant::now();
-    let built_at_ns = store::now_ns();
-    let lock = dir.lock(on_wait)?;
-    let gen_dir = dir.new_generation(&lock)?;
-
-    let jieba = Arc::new(full_segmenter(library));
-    let (schema, fields) = schema::build();
-    let index = Index::create_in_dir(&gen_dir, schema)?;
-    register_tokenizers(&index, jieba.clone());
-
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
-    // One merge at the end is cheaper than many along the way.
-    writer.set_merge_policy(Box::new(NoMergePolicy));
-    let total = library.cases.len();
-    let mut vocab: HashSet<String> = extra_words(library)
-        .into_iter()
-        .filter(|w| jieba.has_word(w))
-        .collect();
-    for (i, case) in library.cases.iter().enumerate() {
-        let plain = case.plain_body();
-        let (doc, texts) = fields.document(case, &plain);
-        writer.add_document(doc)?;
-        // While the indexer's threads analyze the case, note every dictionary word in it.
-        for text in &texts {
-            add_vocabulary(&mut vocab, &jieba, text);
-        }
-        if i % 256 == 0 || i + 1 == total {
-            progress(i + 1, total);
-        }
+    let builder = Builder::start(dir, library, library.cases.len(), on_wait, progress)?;
+    for case in &library.cases {
+        builder.add(case);
     }
-    writer.commit()?;
-    let segments = index.searchable_segment_ids()?;
-    if segments.len() > 1 {
-        writer.merge(&segments).wait()?;
-    }
-    writer.wait_merging_threads()?;
-
-    let vocab: BTreeSet<String> = vocab.into_iter().collect();
-    // The index holds the last other handle on the segmenter; with it closed, the
-    // segmenter can be read word by word.
-    drop(index);
-    let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| full_segmenter(library));
-    let words = compact_dictionary(&vocab, &mut jieba);
-    store::write_synced(&gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
-    let catalog = Catalog {
-        library: library.origin.describe(),
-        plan: library.plan.clone(),
-        places: library.places.clone(),
-        synonyms: library.synonyms.clone(),
-    };
-    let catalog_json = serde_json::to_vec(&catalog).map_err(SearchError::Json)?;
-    store::write_synced(&gen_dir.join(store::CATALOG_FILE), &catalog_json)?;
-
-    let meta = GenerationMeta {
-        tool: store::tool_version(),
-        library: library.origin.describe(),
-        stamps: library.stamps.clone(),
-        built_at_ns,
-        cases: total,
-        build_ms: started.elapsed().as_millis() as u64,
-    };
-    dir.publish(&gen_dir, &meta, &lock)?;
-    Ok(BuildReport {
-        cases: total,
-        elapsed: started.elapsed(),
-        bytes: IndexDir::size_of(&gen_dir),
-        generation: gen_dir,
-    })
+    builder.finish(library)
 }
 
 fn has_cjk(s: &str) -> bool {
