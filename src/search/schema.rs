@@ -91,10 +91,9 @@ impl Fields {
         })
     }
 
-    /// The index document for a case, and the normalized texts it indexed (title, English
-    /// title, plain body, topics), which the build also reads for its vocabulary. `plain` is
-    /// the body as plain text. Text is normalized here, once; the tokenizers expect it so.
-    pub fn document(&self, case: &Case, plain: &str) -> (TantivyDocument, Vec<String>) {
+    /// The index document for a case; `plain` is its body as plain text. Text is
+    /// normalized here, once; the tokenizers expect it so.
+    pub fn document(&self, case: &Case, plain: &str) -> TantivyDocument {
         let title = normalize(&case.title);
         let title_en = normalize(case.title_en.as_deref().unwrap_or(""));
         let topics = normalize(&case.topics.join(" "));
@@ -128,6 +127,6 @@ impl Fields {
         }
         let json = serde_json::to_string(case).unwrap_or_default();
         d.add_text(self.case_json, json);
-        (d, vec![title, title_en, body, topics])
+        d
     }
 }

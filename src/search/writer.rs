@@ -2,7 +2,7 @@
 //! segmenter dictionary, analysis of every case, the merge into one segment, and the
 //! compact dictionary that lets queries segment text without loading the full one.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -116,9 +116,8 @@ pub struct Builder<'p> {
     writer: Option<IndexWriter>,
     fields: schema::Fields,
     jieba: Arc<Jieba>,
-    /// Dictionary words met so far, in sets that threads take and give back so that no
-    /// two threads share one.
-    vocab: Mutex<Vec<HashSet<String>>>,
+    /// Words the segmenter must know whatever the cases hold.
+    extra_vocab: BTreeSet<String>,
     added: AtomicUsize,
     total: usize,
     progress: &'p (dyn Fn(usize, usize) + Sync),
@@ -150,7 +149,7 @@ impl<'p> Builder<'p> {
             index.writer_with_num_threads(build_threads(), WRITER_HEAP_BYTES)?;
         // One merge at the end is cheaper than many along the way.
         writer.set_merge_policy(Box::new(NoMergePolicy));
-        let vocab: HashSet<String> = extra_words(library)
+        let extra_vocab = extra_words(library)
             .into_iter()
             .filter(|w| jieba.has_word(w))
             .collect();
@@ -162,7 +161,7 @@ impl<'p> Builder<'p> {
             writer: Some(writer),
             fields,
             jieba,
-            vocab: Mutex::new(vec![vocab]),
+            extra_vocab,
             added: AtomicUsize::new(0),
             total,
             progress,
@@ -176,23 +175,10 @@ impl<'p> Builder<'p> {
     pub fn add(&self, case: &Case) {
         let Some(writer) = &self.writer else { return };
         let plain = case.plain_body();
-        let (doc, texts) = self.fields.document(case, &plain);
+        let doc = self.fields.document(case, &plain);
         if let Err(e) = writer.add_document(doc) {
             self.fail(e.into());
             return;
-        }
-        // While the indexer's threads analyze the case, note every dictionary word in it.
-        let mut vocab = self
-            .vocab
-            .lock()
-            .ok()
-            .and_then(|mut pool| pool.pop())
-            .unwrap_or_default();
-        for text in &texts {
-            add_vocabulary(&mut vocab, &self.jieba, text);
-        }
-        if let Ok(mut pool) = self.vocab.lock() {
-            pool.push(vocab);
         }
         let done = self.added.fetch_add(1, Ordering::Relaxed) + 1;
         if done.is_multiple_of(256) || done == self.total {
@@ -225,18 +211,11 @@ impl<'p> Builder<'p> {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        let mut vocab = std::mem::take(&mut self.extra_vocab);
+        indexed_words(&index, &self.fields, &self.jieba, &mut vocab)?;
         // The index holds the last other handle on the segmenter; with it closed, the
         // segmenter can be read word by word.
         drop(index);
-        let mut vocab: BTreeSet<String> = BTreeSet::new();
-        for set in self
-            .vocab
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default()
-        {
-            vocab.extend(set);
-        }
         let jieba = std::mem::replace(&mut self.jieba, Arc::new(Jieba::empty()));
         let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| full_segmenter(library));
         let words = compact_dictionary(&vocab, &mut jieba);
@@ -317,18 +296,45 @@ fn total_freq(jieba: &Jieba) -> Option<usize> {
         .ok()
 }
 
-/// The dictionary words the index actually holds, with their frequencies, in jieba's
-/// format: all a query needs to segment its text as the index did.
-/// Adds every dictionary word that occurs in `text` to `vocab`: not only the words jieba
-/// picks, but every one it considers (`cut_all`), since a query cut from the middle of the
-/// text may pick differently and must find the same words and frequencies as the full
-/// dictionary would give it.
-fn add_vocabulary(vocab: &mut HashSet<String>, jieba: &Jieba, normalized: &str) {
-    for t in jieba.cut_all(normalized) {
-        if has_cjk(t.word) && !vocab.contains(t.word) {
-            vocab.insert(t.word.to_string());
+/// Adds to `vocab` the dictionary words a query can meet in this library, read off the
+/// merged index so the build does not segment the text a second time: every word the
+/// word view holds, every two-character word the character view holds (jieba may have
+/// cut the text across it), and every single character the dictionary knows.
+fn indexed_words(
+    index: &Index,
+    fields: &schema::Fields,
+    jieba: &Jieba,
+    vocab: &mut BTreeSet<String>,
+) -> Result<(), SearchError> {
+    let reader = index.reader()?;
+    let searcher = reader.searcher();
+    let mut keep = |w: &str| {
+        if has_cjk(w) && !vocab.contains(w) && jieba.has_word(w) {
+            vocab.insert(w.to_string());
+        }
+    };
+    for seg in searcher.segment_readers() {
+        for field in [
+            fields.title,
+            fields.title_en,
+            fields.topics_text,
+            fields.body,
+            fields.chars,
+        ] {
+            let inverted = seg.inverted_index(field)?;
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                if let Ok(w) = std::str::from_utf8(terms.key()) {
+                    keep(w);
+                }
+            }
         }
     }
+    let mut buf = [0u8; 4];
+    for c in ('\u{3400}'..='\u{4dbf}').chain('\u{4e00}'..='\u{9fff}') {
+        keep(c.encode_utf8(&mut buf));
+    }
+    Ok(())
 }
 
 /// The exact frequency of a dictionary word. jieba-rs keeps it private, but `add_word`
