@@ -3,6 +3,7 @@
 //! and turns queries into ranked, highlighted hits. Reads no library file itself.
 
 pub mod analysis;
+mod build_dir;
 pub mod query;
 pub mod schema;
 pub mod searcher;

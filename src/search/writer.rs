@@ -18,6 +18,7 @@ use tantivy::{Index, IndexSettings, IndexWriter};
 
 use super::SearchError;
 use super::analysis::{BIGRAM_TOKENIZER, BigramTokenizer, WORD_TOKENIZER, WordTokenizer};
+use super::build_dir::BuildDirectory;
 use super::schema;
 use super::store::{self, GenerationMeta, IndexDir};
 use crate::library::{Case, Library, Places, Plan};
@@ -150,10 +151,7 @@ impl<'p> Builder<'p> {
             docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
             ..IndexSettings::default()
         };
-        let index = Index::builder()
-            .schema(schema)
-            .settings(settings)
-            .create_in_dir(&gen_dir)?;
+        let index = Index::create(BuildDirectory::open(&gen_dir)?, schema, settings)?;
         register_tokenizers(&index, jieba.clone());
         let writer: IndexWriter =
             index.writer_with_num_threads(build_threads(), WRITER_HEAP_BYTES)?;
