@@ -169,15 +169,24 @@ fn the_compact_dictionary_gives_the_results_of_the_full_one() {
             q.q
         );
     }
-    // Runs of 2-8 characters from every case, as in the substring test.
+    // Runs of 2-8 characters from every case's paragraphs, as in the substring test.
     let mut rng = common::Rng::new(99);
     let (mut runs, mut differ) = (0, Vec::new());
     for case in &lib.cases {
-        let body: Vec<char> = case.plain_body().chars().filter(|c| *c != '\n').collect();
+        let plain = case.plain_body();
+        let lines: Vec<Vec<char>> = plain
+            .lines()
+            .map(|l| l.chars().collect::<Vec<char>>())
+            .filter(|l| l.len() > 8)
+            .collect();
         for _ in 0..10 {
+            let line = &lines[rng.below(lines.len())];
             let len = 2 + rng.below(7);
-            let start = rng.below(body.len() - len);
-            let text: String = body[start..start + len].iter().collect();
+            let start = rng.below(line.len() - len);
+            let text: String = line[start..start + len].iter().collect();
+            if text.trim().is_empty() {
+                continue;
+            }
             let only_this = Filters {
                 ids: vec![case.id.clone()],
                 ..Filters::default()

@@ -108,14 +108,35 @@ pub fn word_tokens<'a>(jieba: &Jieba, normalized: &'a str) -> Vec<&'a str> {
 }
 
 /// The words of a query (jieba's default mode, which gives whole words rather than the
-/// overlapping pieces of search mode), punctuation dropped.
+/// overlapping pieces of search mode), punctuation dropped. A single character is joined
+/// to the word it is written against ("智慧国" is one word, not "智慧" and "国"): alone it
+/// would match nearly every case, and what was typed is the run of characters.
 pub fn query_words(jieba: &Jieba, normalized: &str) -> Vec<String> {
-    jieba
-        .cut(normalized, true)
-        .into_iter()
-        .map(|t| t.word.to_string())
-        .filter(|w| is_wordlike(w))
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    // Whether the last word in `out` ends where the next token starts.
+    let mut touching = false;
+    // A single character that starts a run, waiting for the word after it.
+    let mut lead: Option<String> = None;
+    for t in jieba.cut(normalized, true) {
+        if !is_wordlike(t.word) {
+            out.extend(lead.take());
+            touching = false;
+            continue;
+        }
+        let single = t.word.chars().count() == 1;
+        match out.last_mut() {
+            Some(last) if touching && single && lead.is_none() => last.push_str(t.word),
+            _ if single && lead.is_none() && !touching => lead = Some(t.word.to_string()),
+            _ => {
+                let mut w = lead.take().unwrap_or_default();
+                w.push_str(t.word);
+                out.push(w);
+            }
+        }
+        touching = true;
+    }
+    out.extend(lead);
+    out
 }
 
 // The tokenizers below are given text that is already normalized (schema.rs normalizes
@@ -321,6 +342,24 @@ mod tests {
         );
         assert!(open);
         assert_eq!(char_cover("  "), (vec![], false));
+    }
+
+    #[test]
+    fn a_single_character_joins_the_word_it_touches() {
+        let jieba = Jieba::new();
+        let w = |q: &str| query_words(&jieba, &normalize(q));
+        assert_eq!(w("智慧国"), vec!["智慧国"]);
+        assert_eq!(w("城市的公园"), vec!["城市的", "公园"]);
+        assert_eq!(w("的公园"), vec!["的公园"]);
+        assert_eq!(w("智慧，国"), vec!["智慧", "国"]);
+        // A character waiting for its word is not joined to the word before the comma.
+        let mut j = Jieba::empty();
+        for word in ["步", "道", "维护", "节"] {
+            j.add_word(word, Some(10), None);
+        }
+        assert_eq!(query_words(&j, "节、步道维护"), vec!["节", "步道", "维护"]);
+        assert_eq!(w("港"), vec!["港"]);
+        assert_eq!(w("口袋公园"), vec!["口袋", "公园"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod schema;
 pub mod searcher;
 pub mod snippet;
 pub mod store;
+mod sum_query;
 pub mod writer;
 
 use std::path::PathBuf;

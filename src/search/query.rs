@@ -19,6 +19,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{self, normalize, word_tokens};
 use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
+use super::sum_query::SumQuery;
 
 /// A piece of the query as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,7 +310,10 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box
     }
     let mut matches: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(q) = char_clause(text, f) {
-        matches.push((Occur::Should, Box::new(BoostQuery::new(q, CHARS_BOOST))));
+        matches.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(q, CHARS_BOOST)),
+        ));
     }
     if !exact && has_separators(text) && words.len() > 1 {
         let all_words = words
@@ -339,17 +343,13 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box
             )),
         ));
     }
-    let matches: Box<dyn Query> = match matches.len() {
-        0 => return None,
-        1 => matches.pop().map(|(_, q)| q)?,
-        _ => Box::new(BooleanQuery::new(matches)),
-    };
-    if rank.is_empty() {
+    let matches = any_of(matches.into_iter().map(|(_, q)| q).collect())?;
+    let Some(rank) = any_of(rank.into_iter().map(|(_, q)| q).collect()) else {
         return Some(matches);
-    }
+    };
     Some(Box::new(BooleanQuery::new(vec![
         (Occur::Must, matches),
-        (Occur::Should, Box::new(BooleanQuery::new(rank))),
+        (Occur::Should, rank),
     ])))
 }
 
@@ -357,16 +357,25 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box
 pub const SYNONYM_WEIGHT: f32 = 0.5;
 
 fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
-    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut any: Vec<Box<dyn Query>> = Vec::new();
     if let Some(q) = text_clause(&u.text, u.phrase, jieba, f) {
-        should.push((Occur::Should, q));
+        any.push(q);
     }
     for s in &u.synonyms {
         if let Some(q) = text_clause(s, false, jieba, f) {
-            should.push((Occur::Should, Box::new(BoostQuery::new(q, SYNONYM_WEIGHT))));
+            any.push(Box::new(BoostQuery::new(q, SYNONYM_WEIGHT)));
         }
     }
-    (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+    any_of(any)
+}
+
+/// Any of `queries`, scored with the sum of those that match.
+fn any_of(mut queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    match queries.len() {
+        0 => None,
+        1 => queries.pop(),
+        _ => Some(Box::new(SumQuery::new(queries))),
+    }
 }
 
 fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {

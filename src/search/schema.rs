@@ -39,7 +39,7 @@ pub const TITLE_EN_BOOST: f32 = 2.0;
 pub const TOPICS_BOOST: f32 = 2.0;
 pub const BODY_BOOST: f32 = 1.0;
 /// The character view decides what matches; it barely ranks.
-pub const CHARS_BOOST: f32 = 0.05;
+pub const CHARS_BOOST: f32 = 0.2;
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();

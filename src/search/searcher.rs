@@ -37,6 +37,13 @@ type Top = (usize, Vec<(f32, DocAddress)>, bool);
 /// Extra candidates fetched past a page's limit to order equal scores by id.
 const TIE_MARGIN: usize = 16;
 
+/// A case id, or where it sorts among all ids.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TieKey {
+    Ord(u64),
+    Id(String),
+}
+
 /// Filter values as typed: any alias, any case.
 #[derive(Debug, Clone, Default)]
 pub struct RawFilters {
@@ -324,10 +331,12 @@ impl Searcher {
                     TopDocs::with_limit(limit + TIE_MARGIN).order_by_score(),
                 ),
             )?;
-            let mut keyed = Vec::with_capacity(top.len());
-            for (score, addr) in top.drain(..) {
-                keyed.push((score, self.id_of(searcher, addr)?, addr));
-            }
+            let keys = self.tie_keys(searcher, &top)?;
+            let mut keyed: Vec<(f32, TieKey, DocAddress)> = top
+                .drain(..)
+                .zip(keys)
+                .map(|((score, addr), key)| (score, key, addr))
+                .collect();
             keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             keyed.truncate(limit);
             (total, keyed.into_iter().map(|(s, _, a)| (s, a)).collect())
@@ -355,11 +364,9 @@ impl Searcher {
         };
         let searcher = self.reader.searcher();
         let (total, docs, _) = self.top(&searcher, &units, req)?;
-        let mut out = Vec::with_capacity(docs.len());
-        for (score, addr) in docs {
-            out.push((score, self.id_of(&searcher, addr)?));
-        }
-        Ok((total, out))
+        let addrs: Vec<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
+        let ids = self.ids_of(&searcher, &addrs)?;
+        Ok((total, docs.into_iter().map(|(s, _)| s).zip(ids).collect()))
     }
 
     fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
@@ -380,6 +387,63 @@ impl Searcher {
             hits,
             relaxed: false,
         })
+    }
+
+    /// What orders documents of equal score: their case ids. With one segment (every
+    /// index after its build's merge) an id's term ordinal in the id fast field, whose
+    /// dictionary is sorted, says the same without decoding the id.
+    fn tie_keys(
+        &self,
+        searcher: &tantivy::Searcher,
+        docs: &[(f32, DocAddress)],
+    ) -> Result<Vec<TieKey>, SearchError> {
+        if let [seg] = searcher.segment_readers()
+            && let Some(col) = seg.fast_fields().str("id")?
+        {
+            return Ok(docs
+                .iter()
+                .map(|(_, a)| TieKey::Ord(col.term_ords(a.doc_id).next().unwrap_or(u64::MAX)))
+                .collect());
+        }
+        docs.iter()
+            .map(|(_, a)| Ok(TieKey::Id(self.id_of(searcher, *a)?)))
+            .collect()
+    }
+
+    /// The case ids of `docs`, in order, from the fast field (no stored document is read).
+    /// Ids of one segment are decoded in one pass over its dictionary.
+    fn ids_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        docs: &[DocAddress],
+    ) -> Result<Vec<String>, SearchError> {
+        let mut ids = vec![String::new(); docs.len()];
+        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let Some(col) = seg.fast_fields().str("id")? else {
+                continue;
+            };
+            let mut wanted: Vec<(u64, usize)> = docs
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.segment_ord as usize == seg_ord)
+                .filter_map(|(i, a)| col.term_ords(a.doc_id).next().map(|o| (o, i)))
+                .collect();
+            wanted.sort_unstable();
+            let mut ords: Vec<u64> = wanted.iter().map(|(o, _)| *o).collect();
+            ords.dedup();
+            let mut names = Vec::with_capacity(ords.len());
+            col.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                names.push(String::from_utf8_lossy(bytes).into_owned());
+            })?;
+            for (o, i) in wanted {
+                if let Ok(k) = ords.binary_search(&o)
+                    && let Some(name) = names.get(k)
+                {
+                    ids[i].clone_from(name);
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// A document's case id, from the fast field (no stored document is read).
