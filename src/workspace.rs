@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::library::source::Check;
 use crate::library::{self, Library, LibraryError, Origin, source};
 use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, store};
 
@@ -96,7 +97,17 @@ impl Workspace {
             return Ok(Some(format!("built from {}", meta.library)));
         }
         Ok(match &self.origin {
-            Origin::Dir(dir) => source::unchanged(dir, &meta.stamps, meta.built_at_ns)?,
+            Origin::Dir(dir) => {
+                match source::unchanged(dir, &meta.stamps, current.trusted_since_ns())? {
+                    Check::Changed(why) => Some(why),
+                    Check::Unchanged { settled_at } => {
+                        if let Some(at) = settled_at {
+                            current.record_settled(at);
+                        }
+                        None
+                    }
+                }
+            }
             Origin::Embedded => source::embedded_unchanged(&meta.stamps),
         })
     }

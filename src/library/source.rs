@@ -161,32 +161,49 @@ include!(concat!(env!("OUT_DIR"), "/embedded_library.rs"));
 /// changed again within the same clock tick: its content is always compared.
 const RACY_WINDOW_NS: u128 = 2_000_000_000;
 
+/// What a freshness check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// A file was added, removed or changed: why.
+    Changed(String),
+    /// Every file is as recorded. `settled_at` is set when files too recent to trust by
+    /// their metadata were compared by content and are now old enough that any later
+    /// change would show in their metadata: from that time on, the metadata can be trusted
+    /// for them too (recording it spares the next searches the reading).
+    Unchanged { settled_at: Option<u128> },
+}
+
 /// Whether the library still matches `recorded`, the stamps of the files an index was
-/// built from at `built_at_ns`. Costs one directory listing and one `stat` a file; a file
-/// is read (and hashed) only when its metadata changed or is too recent to trust, so a
-/// touched-but-unchanged file is not a change and a changed file is never missed.
+/// built from; `trusted_since_ns` is when their content was last known to match (the
+/// build's start, or a later check's `settled_at`). Costs one directory listing and one
+/// `stat` a file; a file is read (and hashed) only when its metadata changed or is too
+/// recent to trust, so a touched-but-unchanged file is not a change and a changed file is
+/// never missed.
 pub fn unchanged(
     dir: &Path,
     recorded: &[FileStamp],
-    built_at_ns: u128,
-) -> Result<Option<String>, LibraryError> {
+    trusted_since_ns: u128,
+) -> Result<Check, LibraryError> {
+    let started_ns = now_ns();
     let listed = list_dir(dir)?;
     if listed.len() != recorded.len() {
-        return Ok(Some(format!(
+        return Ok(Check::Changed(format!(
             "{} library files now, {} when indexed",
             listed.len(),
             recorded.len()
         )));
     }
+    let mut compared = false;
+    let mut settled = true;
     for ((name, meta), stamp) in listed.iter().zip(recorded) {
         if *name != stamp.name {
-            return Ok(Some(format!("{name} is new")));
+            return Ok(Check::Changed(format!("{name} is new")));
         }
         if meta.len() != stamp.len {
-            return Ok(Some(format!("{name} changed")));
+            return Ok(Check::Changed(format!("{name} changed")));
         }
         let mtime = mtime_ns(meta);
-        if mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < built_at_ns {
+        if mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < trusted_since_ns {
             continue;
         }
         let bytes = fs::read(dir.join(name)).map_err(|source| LibraryError::ReadDir {
@@ -194,13 +211,86 @@ pub fn unchanged(
             source,
         })?;
         if content_hash(&bytes) != stamp.hash {
-            return Ok(Some(format!("{name} changed")));
+            return Ok(Check::Changed(format!("{name} changed")));
         }
+        compared = true;
+        // Content read after `started_ns` matched; if the metadata is the recorded one and
+        // old enough, a later change must move it.
+        settled &= mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < started_ns;
     }
-    Ok(None)
+    Ok(Check::Unchanged {
+        settled_at: (compared && settled).then_some(started_ns),
+    })
+}
+
+fn now_ns() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// Whether the compiled-in library matches `recorded` (it changes only with the binary).
 pub fn embedded_unchanged(recorded: &[FileStamp]) -> Option<String> {
     (embedded_stamps() != recorded).then(|| "the built-in library changed".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn stamp_of(dir: &Path, name: &str) -> FileStamp {
+        let path = dir.join(name);
+        let meta = fs::metadata(&path).unwrap();
+        stamp(name, &fs::read(&path).unwrap(), mtime_ns(&meta))
+    }
+
+    #[test]
+    fn recent_files_are_compared_until_recorded_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.md");
+        fs::write(&path, "口袋公园").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let recorded = vec![stamp_of(dir.path(), "a.md")];
+        let mtime = recorded[0].mtime_ns;
+
+        // Built within the racy window of the file's change: its content is compared, and
+        // since its time is long past, it is settled from now on.
+        let Check::Unchanged {
+            settled_at: Some(at),
+        } = unchanged(dir.path(), &recorded, mtime + 1).unwrap()
+        else {
+            panic!("expected a settled, unchanged library");
+        };
+        assert!(at > mtime + RACY_WINDOW_NS);
+        // Trusted since then: nothing left to compare.
+        assert_eq!(
+            unchanged(dir.path(), &recorded, at).unwrap(),
+            Check::Unchanged { settled_at: None }
+        );
+        // A change still shows, through its new modification time.
+        fs::write(&path, "口袋公圆").unwrap();
+        assert!(matches!(
+            unchanged(dir.path(), &recorded, at).unwrap(),
+            Check::Changed(_)
+        ));
+    }
+
+    #[test]
+    fn a_file_changed_a_moment_ago_is_not_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.md"), "口袋公园").unwrap();
+        let recorded = vec![stamp_of(dir.path(), "a.md")];
+        assert_eq!(
+            unchanged(dir.path(), &recorded, recorded[0].mtime_ns).unwrap(),
+            Check::Unchanged { settled_at: None }
+        );
+    }
 }

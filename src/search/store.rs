@@ -27,6 +27,8 @@ pub const LOCK_FILE: &str = ".lock";
 pub const META_FILE: &str = "duibiao.json";
 pub const CATALOG_FILE: &str = "catalog.json";
 pub const WORDS_FILE: &str = "words.txt";
+/// When a search last found the library's recent files settled (see `source::Check`).
+pub const SETTLED_FILE: &str = "settled";
 const GEN_PREFIX: &str = "gen-";
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
@@ -99,6 +101,27 @@ pub struct BuildLock {
 impl Drop for BuildLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
+    }
+}
+
+impl Generation {
+    /// Since when the library's files are known to match this generation: its build's
+    /// start, or a later check that found recent files settled.
+    pub fn trusted_since_ns(&self) -> u128 {
+        let settled = fs::read_to_string(self.path.join(SETTLED_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<u128>().ok())
+            .unwrap_or(0);
+        self.meta.built_at_ns.max(settled)
+    }
+
+    /// Records that the library's files were found settled at `at_ns`. Best effort: an
+    /// index folder a user cannot write to only means later checks compare again.
+    pub fn record_settled(&self, at_ns: u128) {
+        let tmp = self.path.join(format!("{SETTLED_FILE}.tmp"));
+        if fs::write(&tmp, format!("{at_ns}\n")).is_ok() {
+            let _ = fs::rename(&tmp, self.path.join(SETTLED_FILE));
+        }
     }
 }
 
