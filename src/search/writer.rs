@@ -308,7 +308,8 @@ fn total_freq(jieba: &Jieba) -> Option<usize> {
 /// Adds to `vocab` the dictionary words a query can meet in this library, read off the
 /// merged index so the build does not segment the text a second time: every word the
 /// word view holds, every two-character word the character view holds (jieba may have
-/// cut the text across it), and every single character the dictionary knows.
+/// cut the text across it), and every character of the library the dictionary knows (each
+/// starts a term of the character view).
 fn indexed_words(
     index: &Index,
     fields: &schema::Fields,
@@ -328,7 +329,6 @@ fn indexed_words(
             fields.title_en,
             fields.topics_text,
             fields.body,
-            fields.chars,
         ] {
             let inverted = seg.inverted_index(field)?;
             let mut terms = inverted.terms().stream()?;
@@ -338,10 +338,23 @@ fn indexed_words(
                 }
             }
         }
-    }
-    let mut buf = [0u8; 4];
-    for c in ('\u{3400}'..='\u{4dbf}').chain('\u{4e00}'..='\u{9fff}') {
-        keep(c.encode_utf8(&mut buf));
+        let inverted = seg.inverted_index(fields.chars)?;
+        let mut terms = inverted.terms().stream()?;
+        let mut last_first = None;
+        let mut buf = [0u8; 4];
+        while terms.advance() {
+            let Ok(w) = std::str::from_utf8(terms.key()) else {
+                continue;
+            };
+            keep(w);
+            let first = w.chars().next();
+            if first != last_first {
+                last_first = first;
+                if let Some(c) = first {
+                    keep(c.encode_utf8(&mut buf));
+                }
+            }
+        }
     }
     Ok(())
 }
