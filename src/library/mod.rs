@@ -91,7 +91,8 @@ impl Library {
 /// Reads and validates the library at `origin`, every case in memory.
 pub fn load(origin: &Origin) -> Result<Library, LibraryError> {
     let cases = Mutex::new(Vec::new());
-    let mut library = open(origin)?.stream(1, &|case| {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let mut library = open(origin)?.stream(threads, &|case| {
         if let Ok(mut v) = cases.lock() {
             v.push(case);
         }
