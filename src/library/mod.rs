@@ -238,32 +238,12 @@ pub fn open(origin: &Origin) -> Result<Pending, LibraryError> {
             .ok()
             .map(|t| (f.path.clone(), t.to_string()))
     });
-    let dict = find(source::DICT_FILE)
-        .and_then(|f| {
-            utf8(f, &mut diags).map(|text| {
-                extras::parse_dict(
-                    &FileText {
-                        path: &f.path,
-                        text,
-                    },
-                    &mut diags,
-                )
-            })
-        })
-        .unwrap_or_default();
-    let synonyms = find(source::SYNONYMS_FILE)
-        .and_then(|f| {
-            utf8(f, &mut diags).map(|text| {
-                extras::parse_synonyms(
-                    &FileText {
-                        path: &f.path,
-                        text,
-                    },
-                    &mut diags,
-                )
-            })
-        })
-        .unwrap_or_default();
+    let dict = parse_optional(find(source::DICT_FILE), &mut diags, extras::parse_dict);
+    let synonyms = parse_optional(
+        find(source::SYNONYMS_FILE),
+        &mut diags,
+        extras::parse_synonyms,
+    );
     Ok(Pending {
         library: Library {
             origin: origin.clone(),
@@ -464,6 +444,27 @@ fn read_case(
         sink(case);
     }
     seen
+}
+
+/// An optional library file read with `parse`; empty when it is missing or not UTF-8.
+fn parse_optional<T: Default>(
+    file: Option<&SourceFile>,
+    diags: &mut Diagnostics,
+    parse: fn(&FileText<'_>, &mut Diagnostics) -> T,
+) -> T {
+    let Some(f) = file else {
+        return T::default();
+    };
+    match utf8(f, diags) {
+        Some(text) => parse(
+            &FileText {
+                path: &f.path,
+                text,
+            },
+            diags,
+        ),
+        None => T::default(),
+    }
 }
 
 /// The text of a file, or a diagnostic naming where its bytes stop being UTF-8.

@@ -223,7 +223,9 @@ pub fn unchanged(
     })
 }
 
-fn now_ns() -> u128 {
+/// The wall clock in nanoseconds since the epoch: build stamps and staleness checks compare
+/// it with file modification times.
+pub fn now_ns() -> u128 {
     std::time::SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())

@@ -264,13 +264,13 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
             // without its last character, and its last term followed by that prefix.
             let mut tail = PhrasePrefixQuery::new_with_offset(terms[n - 2..].to_vec());
             tail.set_max_expansions(MAX_PREFIX_TERMS as u32);
-            let head: Box<dyn Query> = match n {
-                2 => term_query(f.chars, &cover[0].1, IndexRecordOption::WithFreqs),
-                _ => Box::new(PhraseQuery::new_with_offset(terms[..n - 1].to_vec())),
-            };
+            if n == 2 {
+                return Some(Box::new(tail));
+            }
+            let head = PhraseQuery::new_with_offset(terms[..n - 1].to_vec());
             Box::new(BooleanQuery::new(vec![
-                (Occur::Must, head),
-                (Occur::Must, Box::new(tail) as Box<dyn Query>),
+                (Occur::Must, Box::new(head) as Box<dyn Query>),
+                (Occur::Must, Box::new(tail)),
             ]))
         }
     })

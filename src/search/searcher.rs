@@ -405,9 +405,12 @@ impl Searcher {
                 .map(|(_, a)| TieKey::Ord(col.term_ords(a.doc_id).next().unwrap_or(u64::MAX)))
                 .collect());
         }
-        docs.iter()
-            .map(|(_, a)| Ok(TieKey::Id(self.id_of(searcher, *a)?)))
-            .collect()
+        let addrs: Vec<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
+        Ok(self
+            .ids_of(searcher, &addrs)?
+            .into_iter()
+            .map(TieKey::Id)
+            .collect())
     }
 
     /// The case ids of `docs`, in order, from the fast field (no stored document is read).
@@ -444,18 +447,6 @@ impl Searcher {
             }
         }
         Ok(ids)
-    }
-
-    /// A document's case id, from the fast field (no stored document is read).
-    fn id_of(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<String, SearchError> {
-        let seg = searcher.segment_reader(addr.segment_ord);
-        let mut id = String::new();
-        if let Some(col) = seg.fast_fields().str("id")?
-            && let Some(ord) = col.term_ords(addr.doc_id).next()
-        {
-            col.ord_to_str(ord, &mut id)?;
-        }
-        Ok(id)
     }
 
     fn stored_str<'d>(&self, doc: &'d TantivyDocument, field: Field) -> &'d str {

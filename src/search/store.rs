@@ -15,7 +15,6 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -67,11 +66,7 @@ pub struct Generation {
     pub meta: GenerationMeta,
 }
 
-pub fn now_ns() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
+pub use crate::library::source::now_ns;
 
 fn io_err(path: &Path, source: io::Error) -> SearchError {
     SearchError::Io {
