@@ -287,6 +287,22 @@ pub fn char_cover(normalized: &str) -> (Vec<(usize, String)>, bool) {
     (out, open_end)
 }
 
+/// Every distinct bigram of the text within its runs (between white space), in order.
+pub fn bigrams(normalized: &str) -> Vec<String> {
+    let chars: Vec<char> = normalized.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    for pair in chars.windows(2) {
+        if pair.iter().any(|c| c.is_whitespace()) {
+            continue;
+        }
+        let b: String = pair.iter().collect();
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +358,7 @@ mod tests {
         );
         assert!(open);
         assert_eq!(char_cover("  "), (vec![], false));
+        assert_eq!(bigrams("健康城市 城市"), vec!["健康", "康城", "城市"]);
     }
 
     #[test]

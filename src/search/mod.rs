@@ -9,6 +9,7 @@ pub mod schema;
 pub mod searcher;
 pub mod snippet;
 pub mod store;
+mod substring;
 mod sum_query;
 pub mod writer;
 

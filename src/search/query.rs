@@ -19,6 +19,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{self, normalize, word_tokens};
 use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
+use super::substring::SubstringQuery;
 use super::sum_query::SumQuery;
 
 /// A piece of the query as typed.
@@ -229,8 +230,9 @@ fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query
 /// real library, and a bound on what a one-character query can cost.
 const MAX_PREFIX_TERMS: usize = 10_000;
 
-/// The character view's "this text occurs here": a phrase of the text's bigram cover; a
-/// one-character text, or a phrase ending in one, matches as a prefix of terms.
+/// The character view's "this text occurs here": a phrase of the text's bigram cover
+/// ([`SubstringQuery`]); a one-character text, or a phrase ending in one, matches as a
+/// prefix of terms.
 fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
     let (cover, open_end) = analysis::char_cover(text);
     let first = cover.first()?.0;
@@ -257,7 +259,17 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
                 upper,
             ))
         }
-        (_, false) => Box::new(PhraseQuery::new_with_offset(terms)),
+        (_, false) => {
+            // The word view's whole-word term, when the text could be one.
+            let word =
+                (!text.contains(char::is_whitespace)).then(|| Term::from_field_text(f.body, text));
+            let also = analysis::bigrams(text)
+                .into_iter()
+                .filter(|b| !cover.iter().any(|(_, t)| t == b))
+                .map(|b| Term::from_field_text(f.chars, &b))
+                .collect();
+            Box::new(SubstringQuery::new(terms, also, word))
+        }
         (n, true) => {
             // tantivy's phrase-prefix scorer assumes the prefix follows the last phrase
             // term directly; with one phrase term it honours any gap. So: the phrase
