@@ -13,7 +13,7 @@
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
 /// Matches the cases holding `terms` at their offsets (a phrase of the character view);
 /// `word` is the whole text as a word-view term, whose cases match without a position
@@ -225,6 +225,29 @@ impl DocSet for SubstringScorer {
         self.doc
     }
 
+    /// Whether `target` holds the text, without looking past it for the next case that
+    /// does: a case holding every bigram is a lower bound. A union or intersection asks
+    /// this of every clause at every candidate, and only one clause needs to be right.
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        if target >= TERMINATED {
+            return SeekDangerResult::SeekLowerBound(TERMINATED);
+        }
+        if self.doc >= target {
+            return if self.doc == target {
+                SeekDangerResult::Found
+            } else {
+                SeekDangerResult::SeekLowerBound(self.doc)
+            };
+        }
+        let common = self.next_common(target);
+        if common == target && self.holds(target) {
+            self.doc = target;
+            return SeekDangerResult::Found;
+        }
+        // Left between cases: `doc` is stale until a later seek finds one.
+        SeekDangerResult::SeekLowerBound(if common == target { target + 1 } else { common })
+    }
+
     fn doc(&self) -> DocId {
         self.doc
     }
@@ -244,7 +267,7 @@ impl Scorer for SubstringScorer {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::DocSetCollector;
-    use tantivy::query::PhraseQuery;
+    use tantivy::query::{BooleanQuery, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::{Schema, TextFieldIndexing, TextOptions};
     use tantivy::tokenizer::{SimpleTokenizer, TextAnalyzer};
     use tantivy::{Index, TantivyDocument};
@@ -316,6 +339,20 @@ mod tests {
                 text == "园城市更" || (100..3_000).contains(&want.len()),
                 "{text}"
             );
+            // Beside a commoner clause, the substring is asked with `seek_danger`.
+            let common = Term::from_field_text(chars, "城市");
+            let with_common = |q: Box<dyn Query>| {
+                BooleanQuery::new(vec![
+                    (Occur::Must, q),
+                    (
+                        Occur::Must,
+                        Box::new(TermQuery::new(common.clone(), IndexRecordOption::Basic)),
+                    ),
+                ])
+            };
+            let want_common = searcher
+                .search(&with_common(Box::new(phrase.clone())), &DocSetCollector)
+                .unwrap();
             for (also, word) in [
                 (vec![], None),
                 (also.clone(), None),
@@ -324,6 +361,10 @@ mod tests {
                 let q = SubstringQuery::new(terms.clone(), also, word);
                 let got = searcher.search(&q, &DocSetCollector).unwrap();
                 assert_eq!(got, want, "{text}");
+                let got = searcher
+                    .search(&with_common(Box::new(q)), &DocSetCollector)
+                    .unwrap();
+                assert_eq!(got, want_common, "{text} and 城市");
             }
             // And seeking lands where advancing does.
             let weight = SubstringQuery::new(terms, also, Some(Term::from_field_text(words, text)))

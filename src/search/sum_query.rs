@@ -9,7 +9,7 @@
 //! clauses that match) but moves each clause with its own skip list.
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
 /// Matches a document when any clause does; scores it with the sum of their scores.
 #[derive(Debug)]
@@ -54,15 +54,20 @@ struct SumWeight {
 
 impl Weight for SumWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut scorers = Vec::with_capacity(self.weights.len());
+        let mut clauses = Vec::with_capacity(self.weights.len());
         for w in &self.weights {
             let s = w.scorer(reader, boost)?;
-            if s.doc() != TERMINATED {
-                scorers.push(s);
+            let doc = s.doc();
+            if doc != TERMINATED {
+                clauses.push(Clause {
+                    scorer: s,
+                    doc,
+                    settled: true,
+                });
             }
         }
         let mut sum = SumScorer {
-            scorers,
+            clauses,
             doc: TERMINATED,
         };
         sum.doc = sum.min_doc();
@@ -88,47 +93,133 @@ impl Weight for SumWeight {
     }
 }
 
+/// One clause of a [`SumScorer`], and where it is.
+struct Clause {
+    scorer: Box<dyn Scorer>,
+    /// The clause's document when `settled`; otherwise the clause has not been asked about
+    /// it yet (it was left between documents by `seek_danger`, or the sum moved past its
+    /// document), and its next document is at least this one.
+    doc: DocId,
+    settled: bool,
+}
+
+impl Clause {
+    /// Is the clause on `self.doc`? Settles it there or moves its bound on. Only called
+    /// on an unsettled clause, with a `doc` past any target it was asked before.
+    fn probe(&mut self) -> bool {
+        match self.scorer.seek_danger(self.doc) {
+            SeekDangerResult::Found => {
+                self.settled = true;
+                true
+            }
+            SeekDangerResult::SeekLowerBound(next) => {
+                self.doc = next;
+                false
+            }
+        }
+    }
+}
+
+/// The clauses are moved lazily: a clause is only asked about a document when it could be
+/// the sum's next one. Unions of substring checks are where this pays: each clause would
+/// otherwise look ahead for its own next case at every step.
+///
+/// Between calls, when the sum is on a document: settled clauses are on it or past it, and
+/// unsettled clauses are bounded past it. After a `seek_danger` that misses, the sum is
+/// between documents and only `seek_danger` may follow (tantivy's rule).
 struct SumScorer {
     /// Clauses not yet exhausted.
-    scorers: Vec<Box<dyn Scorer>>,
+    clauses: Vec<Clause>,
     doc: DocId,
 }
 
 impl SumScorer {
     fn min_doc(&self) -> DocId {
-        self.scorers
+        self.clauses
             .iter()
-            .map(|s| s.doc())
+            .map(|c| c.doc)
             .min()
             .unwrap_or(TERMINATED)
+    }
+
+    /// Marks every clause behind `target` as bounded by it, to be asked when needed.
+    fn raise(&mut self, target: DocId) {
+        for c in &mut self.clauses {
+            if c.doc < target {
+                c.doc = target;
+                c.settled = false;
+            }
+        }
+    }
+
+    /// Settles every clause bounded at `doc`, so each clause that matches it is on it.
+    fn settle_ties(&mut self, doc: DocId) {
+        for c in &mut self.clauses {
+            if !c.settled && c.doc == doc {
+                c.probe();
+            }
+        }
+    }
+
+    /// Moves to the first document at or after `target` that some clause matches.
+    fn find_from(&mut self, target: DocId) -> DocId {
+        self.raise(target);
+        // The clause that could be first (settled ones first among equals) is asked; if it
+        // is not on its bound, its bound moves on and the next is asked.
+        while let Some(c) = self.clauses.iter_mut().min_by_key(|c| (c.doc, !c.settled)) {
+            if c.doc >= TERMINATED {
+                break;
+            }
+            if c.settled || c.probe() {
+                let doc = c.doc;
+                self.settle_ties(doc);
+                self.doc = doc;
+                return doc;
+            }
+        }
+        self.clauses.clear();
+        self.doc = TERMINATED;
+        TERMINATED
     }
 }
 
 impl DocSet for SumScorer {
     fn advance(&mut self) -> DocId {
         let current = self.doc;
-        for s in &mut self.scorers {
-            if s.doc() == current {
-                s.advance();
+        if current == TERMINATED {
+            return TERMINATED;
+        }
+        for c in &mut self.clauses {
+            if c.settled && c.doc == current {
+                c.doc = c.scorer.advance();
             }
         }
-        self.scorers.retain(|s| s.doc() != TERMINATED);
-        self.doc = self.min_doc();
-        self.doc
+        self.clauses.retain(|c| c.doc != TERMINATED);
+        self.find_from(current + 1)
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
         if self.doc >= target {
             return self.doc;
         }
-        for s in &mut self.scorers {
-            if s.doc() < target {
-                s.seek(target);
-            }
+        self.clauses.retain(|c| c.doc != TERMINATED);
+        self.find_from(target)
+    }
+
+    /// Found if any clause holds `target`; otherwise a bound, with no clause asked to
+    /// look past `target` for its next document.
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        if target >= TERMINATED {
+            return SeekDangerResult::SeekLowerBound(TERMINATED);
         }
-        self.scorers.retain(|s| s.doc() != TERMINATED);
-        self.doc = self.min_doc();
-        self.doc
+        self.raise(target);
+        self.settle_ties(target);
+        if self.clauses.iter().any(|c| c.settled && c.doc == target) {
+            self.doc = target;
+            SeekDangerResult::Found
+        } else {
+            SeekDangerResult::SeekLowerBound(self.min_doc())
+        }
     }
 
     fn doc(&self) -> DocId {
@@ -136,19 +227,19 @@ impl DocSet for SumScorer {
     }
 
     fn size_hint(&self) -> u32 {
-        self.scorers
+        self.clauses
             .iter()
-            .fold(0u32, |n, s| n.saturating_add(s.size_hint()))
+            .fold(0u32, |n, c| n.saturating_add(c.scorer.size_hint()))
     }
 }
 
 impl Scorer for SumScorer {
     fn score(&mut self) -> Score {
         let doc = self.doc;
-        self.scorers
+        self.clauses
             .iter_mut()
-            .filter(|s| s.doc() == doc)
-            .map(|s| s.score())
+            .filter(|c| c.settled && c.doc == doc)
+            .map(|c| c.scorer.score())
             .sum()
     }
 }
@@ -195,8 +286,16 @@ mod tests {
         let required = |opt: Box<dyn Query>| {
             BooleanQuery::new(vec![(Occur::Must, term("city")), (Occur::Should, opt)])
         };
-        let pairs: [(Box<dyn Query>, Box<dyn Query>); 2] = [
+        // Required itself, beside a clause that leads: it is asked with `seek_danger`.
+        let both = |q: Box<dyn Query>| {
+            BooleanQuery::new(vec![(Occur::Must, term("fair")), (Occur::Must, q)])
+        };
+        let pairs: [(Box<dyn Query>, Box<dyn Query>); 3] = [
             (Box::new(union.clone()), Box::new(sum.clone())),
+            (
+                Box::new(both(Box::new(union.clone()))),
+                Box::new(both(Box::new(sum.clone()))),
+            ),
             (
                 Box::new(required(Box::new(union))),
                 Box::new(required(Box::new(sum))),
@@ -206,7 +305,7 @@ mod tests {
             let collect = (Count, TopDocs::with_limit(6_000).order_by_score());
             let (na, mut ta) = searcher.search(a.as_ref(), &collect).unwrap();
             let (nb, mut tb) = searcher.search(b.as_ref(), &collect).unwrap();
-            assert!(na > 100);
+            assert!(na > 50, "{na}");
             assert_eq!(na, nb);
             ta.sort_by_key(|(_, d)| *d);
             tb.sort_by_key(|(_, d)| *d);
