@@ -11,6 +11,7 @@ pub mod snippet;
 pub mod store;
 mod substring;
 mod sum_query;
+mod top_k;
 pub mod writer;
 
 use std::path::PathBuf;

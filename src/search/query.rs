@@ -295,15 +295,54 @@ fn has_separators(text: &str) -> bool {
     text.chars().any(|c| !c.is_alphanumeric())
 }
 
+/// A word-view term that ranks, and what its BM25 score is multiplied by in the score of
+/// the query (field boost times synonym weight).
+#[derive(Debug, Clone)]
+pub struct RankTerm {
+    pub term: Term,
+    pub weight: f32,
+}
+
+/// One text's part of a query: what decides that it occurs, and the terms that rank the
+/// cases it occurs in.
+struct TextClause {
+    matches: Box<dyn Query>,
+    rank: Vec<RankTerm>,
+}
+
+impl TextClause {
+    /// Matches where `matches` does; scores with it plus every rank term that occurs.
+    fn scored(&self) -> Box<dyn Query> {
+        let rank: Vec<Box<dyn Query>> = self
+            .rank
+            .iter()
+            .map(|r| {
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(r.term.clone(), IndexRecordOption::WithFreqs)),
+                    r.weight,
+                )) as Box<dyn Query>
+            })
+            .collect();
+        let matches = self.matches.box_clone();
+        match any_of(rank) {
+            None => matches,
+            Some(rank) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, matches),
+                (Occur::Should, rank),
+            ])),
+        }
+    }
+}
+
 /// One normalized text: the character view decides whether it occurs (every substring of
 /// a case is found, as grep would), the word view ranks the cases it occurs in. A text
 /// with separators that was not quoted (`exact`) also matches a case holding all its
 /// words, so the alias "new-york" finds "New York".
-fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
+fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<TextClause> {
     let mut words: Vec<&str> = word_tokens(jieba, text);
     words.sort_unstable();
     words.dedup();
-    let mut rank: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut rank: Vec<RankTerm> = Vec::new();
     for (field, boost) in [
         (f.title, TITLE_BOOST),
         (f.title_en, TITLE_EN_BOOST),
@@ -311,21 +350,15 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box
         (f.body, BODY_BOOST),
     ] {
         for w in &words {
-            rank.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    term_query(field, w, IndexRecordOption::WithFreqs),
-                    boost,
-                )),
-            ));
+            rank.push(RankTerm {
+                term: Term::from_field_text(field, w),
+                weight: boost,
+            });
         }
     }
-    let mut matches: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut matches: Vec<Box<dyn Query>> = Vec::new();
     if let Some(q) = char_clause(text, f) {
-        matches.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(q, CHARS_BOOST)),
-        ));
+        matches.push(Box::new(ConstScoreQuery::new(q, CHARS_BOOST)));
     }
     if !exact && has_separators(text) && words.len() > 1 {
         let all_words = words
@@ -347,38 +380,60 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Box
                 )
             })
             .collect();
-        matches.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(all_words)),
-                0.0,
-            )),
-        ));
+        matches.push(Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(all_words)),
+            0.0,
+        )));
     }
-    let matches = any_of(matches.into_iter().map(|(_, q)| q).collect())?;
-    let Some(rank) = any_of(rank.into_iter().map(|(_, q)| q).collect()) else {
-        return Some(matches);
-    };
-    Some(Box::new(BooleanQuery::new(vec![
-        (Occur::Must, matches),
-        (Occur::Should, rank),
-    ])))
+    Some(TextClause {
+        matches: any_of(matches)?,
+        rank,
+    })
 }
 
 /// How much a synonym's match counts next to the word as typed.
 pub const SYNONYM_WEIGHT: f32 = 0.5;
 
-fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<Box<dyn Query>> {
-    let mut any: Vec<Box<dyn Query>> = Vec::new();
-    if let Some(q) = text_clause(&u.text, u.phrase, jieba, f) {
-        any.push(q);
+/// One unit in the two forms a ranked search runs (see [`Compiled`]).
+struct UnitClause {
+    scored: Box<dyn Query>,
+    matches: Box<dyn Query>,
+    rank: Vec<RankTerm>,
+    fixed: f32,
+}
+
+fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
+    let texts = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
+        u.synonyms
+            .iter()
+            .map(|s| (s.as_str(), false, SYNONYM_WEIGHT)),
+    );
+    let mut scored: Vec<Box<dyn Query>> = Vec::new();
+    let mut matches: Vec<Box<dyn Query>> = Vec::new();
+    let mut rank: Vec<RankTerm> = Vec::new();
+    let mut fixed = 0.0;
+    for (text, exact, weight) in texts {
+        let Some(c) = text_clause(text, exact, jieba, f) else {
+            continue;
+        };
+        scored.push(if weight == 1.0 {
+            c.scored()
+        } else {
+            Box::new(BoostQuery::new(c.scored(), weight))
+        });
+        rank.extend(c.rank.into_iter().map(|r| RankTerm {
+            weight: r.weight * weight,
+            ..r
+        }));
+        fixed += CHARS_BOOST * weight;
+        matches.push(c.matches);
     }
-    for s in &u.synonyms {
-        if let Some(q) = text_clause(s, false, jieba, f) {
-            any.push(Box::new(BoostQuery::new(q, SYNONYM_WEIGHT)));
-        }
-    }
-    any_of(any)
+    Some(UnitClause {
+        scored: any_of(scored)?,
+        matches: any_of(matches)?,
+        rank,
+        fixed,
+    })
 }
 
 /// Any of `queries`, scored with the sum of those that match.
@@ -409,6 +464,21 @@ fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
     )))
 }
 
+/// A query in the two forms a ranked search runs, and what bounds its scores.
+///
+/// `scored` matches and scores (BM25 of the word view, boosted). `matching` matches the
+/// same cases and scores nothing: it counts them and lists the candidates. A case's score
+/// under `scored` is at most `fixed` plus, for each of `rank`, its weight times that term's
+/// BM25 in the case, because the score is such a sum over the terms (and the character
+/// view's constants) of the texts that match. So a case whose bound cannot beat the
+/// current top page is never scored (see `searcher::top_scored`).
+pub struct Compiled {
+    pub scored: Box<dyn Query>,
+    pub matching: Box<dyn Query>,
+    pub rank: Vec<RankTerm>,
+    pub fixed: f32,
+}
+
 /// The whole query. With no units, every case that passes the filters.
 pub fn build(
     units: &[Unit],
@@ -417,12 +487,37 @@ pub fn build(
     exclude_ids: &[String],
     jieba: &Jieba,
     f: &Fields,
-) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let unit_queries: Vec<Box<dyn Query>> = units
+) -> Compiled {
+    let clauses: Vec<UnitClause> = units
         .iter()
         .filter_map(|u| unit_clause(u, jieba, f))
         .collect();
+    let fixed = clauses.iter().map(|c| c.fixed).sum();
+    let mut rank = Vec::new();
+    let mut scored = Vec::with_capacity(clauses.len());
+    let mut matching = Vec::with_capacity(clauses.len());
+    for c in clauses {
+        rank.extend(c.rank);
+        scored.push(c.scored);
+        matching.push(c.matches);
+    }
+    Compiled {
+        scored: combine(scored, mode, filters, exclude_ids, f),
+        matching: combine(matching, mode, filters, exclude_ids, f),
+        rank,
+        fixed,
+    }
+}
+
+/// The units' queries joined as `mode` says, with the filters and exclusions.
+fn combine(
+    unit_queries: Vec<Box<dyn Query>>,
+    mode: MatchMode,
+    filters: &Filters,
+    exclude_ids: &[String],
+    f: &Fields,
+) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     match mode {
         MatchMode::All => clauses.extend(unit_queries.into_iter().map(|q| (Occur::Must, q))),
         MatchMode::Any | MatchMode::AtLeast(_) if !unit_queries.is_empty() => {

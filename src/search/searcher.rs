@@ -22,6 +22,7 @@ use super::query::{self, Filters, MatchMode, Unit};
 use super::schema::Fields;
 use super::snippet;
 use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
+use super::top_k;
 use super::writer::Catalog;
 use crate::library::Case;
 use crate::library::names::{Named, suggestions};
@@ -293,44 +294,27 @@ impl Searcher {
     ) -> Result<Top, SearchError> {
         // No page is larger than the library, whatever was asked for.
         let limit = req.limit.clamp(1, (searcher.num_docs() as usize).max(1));
-        let (q, ranked): (Box<dyn Query>, bool) = if units.is_empty() {
-            let empty = Jieba::empty();
-            (
-                query::build(
-                    &[],
-                    req.mode,
-                    &req.filters,
-                    &req.exclude_ids,
-                    &empty,
-                    &self.fields,
-                ),
-                false,
-            )
+        let ranked = !units.is_empty();
+        let empty;
+        let jieba = if ranked {
+            self.jieba()?
         } else {
-            let jieba = self.jieba()?;
-            (
-                query::build(
-                    units,
-                    req.mode,
-                    &req.filters,
-                    &req.exclude_ids,
-                    jieba,
-                    &self.fields,
-                ),
-                true,
-            )
+            empty = Jieba::empty();
+            &empty
         };
+        let q = query::build(
+            units,
+            req.mode,
+            &req.filters,
+            &req.exclude_ids,
+            jieba,
+            &self.fields,
+        );
         let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
             // Equal scores are ordered by id, so results do not depend on the order in which
             // the indexer's threads happened to add documents; a margin past the limit keeps
             // ties at the cut-off from being decided by that order.
-            let (total, mut top) = searcher.search(
-                &q,
-                &(
-                    Count,
-                    TopDocs::with_limit(limit + TIE_MARGIN).order_by_score(),
-                ),
-            )?;
+            let (total, mut top) = top_k::top_scored(searcher, &q, limit + TIE_MARGIN)?;
             let keys = self.tie_keys(searcher, &top)?;
             let mut keyed: Vec<(f32, TieKey, DocAddress)> = top
                 .drain(..)
@@ -342,7 +326,7 @@ impl Searcher {
             (total, keyed.into_iter().map(|(s, _, a)| (s, a)).collect())
         } else {
             let (total, top) = searcher.search(
-                &q,
+                &q.matching,
                 &(
                     Count,
                     TopDocs::with_limit(limit).order_by_string_fast_field("id", Order::Asc),
@@ -760,4 +744,57 @@ fn needles(units: &[Unit]) -> Vec<String> {
     }
     v.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::{self, Origin};
+    use crate::search::{IndexDir, build};
+
+    /// The pruned top page is the page of scoring every match: same count, same documents,
+    /// same scores, for pages small enough that most matches are pruned.
+    #[test]
+    fn pruned_top_is_the_exhaustive_top() {
+        let lib = library::load(&Origin::Embedded).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path());
+        build(&dir, &lib, || {}, &|_, _| {}).unwrap();
+        let s = Searcher::open(dir.current().unwrap()).unwrap();
+        let searcher = s.reader.searcher();
+        let jieba = s.jieba().unwrap();
+        let mut topics: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
+        topics.sort();
+        topics.dedup();
+        let mut queries: Vec<String> = topics.clone();
+        queries.extend(
+            (0..topics.len())
+                .map(|i| format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()])),
+        );
+        queries.extend(["口袋公园 城市更新", "CIM", "会展", "港"].map(String::from));
+        let mut beyond_page = 0;
+        for q in &queries {
+            let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
+            for mode in [MatchMode::All, MatchMode::Any] {
+                let c = query::build(&units, mode, &Filters::default(), &[], jieba, &s.fields);
+                let total = searcher.search(&c.matching, &Count).unwrap();
+                for k in [1, 3, 10] {
+                    let (n, got) = top_k::top_scored(&searcher, &c, k).unwrap();
+                    let (m, want) = searcher
+                        .search(&c.scored, &(Count, TopDocs::with_limit(k).order_by_score()))
+                        .unwrap();
+                    assert_eq!((n, n), (m, total), "{q}");
+                    assert_eq!(got.len(), want.len(), "{q}");
+                    for ((a, da), (b, db)) in got.iter().zip(&want) {
+                        assert!((a - b).abs() <= 1e-4 * b.abs(), "{q}: {a} {b}");
+                        // Equal scores may come in either order.
+                        assert!(da == db || a == b, "{q}: {da:?} {db:?}");
+                    }
+                    beyond_page += n.saturating_sub(k);
+                }
+            }
+        }
+        // Most of these matches were candidates the bound had to rule out.
+        assert!(beyond_page > 1_000, "{beyond_page}");
+    }
 }
