@@ -312,7 +312,7 @@ struct TextClause {
 
 impl TextClause {
     /// Matches where `matches` does; scores with it plus every rank term that occurs.
-    fn scored(&self) -> Box<dyn Query> {
+    fn query(&self) -> Box<dyn Query> {
         let rank: Vec<Box<dyn Query>> = self
             .rank
             .iter()
@@ -394,10 +394,9 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Tex
 /// How much a synonym's match counts next to the word as typed.
 pub const SYNONYM_WEIGHT: f32 = 0.5;
 
-/// One unit in the two forms a ranked search runs (see [`Compiled`]).
+/// One unit's query, its rank terms and the most its fixed scores add (see [`Compiled`]).
 struct UnitClause {
-    scored: Box<dyn Query>,
-    matches: Box<dyn Query>,
+    query: Box<dyn Query>,
     rank: Vec<RankTerm>,
     fixed: f32,
 }
@@ -409,7 +408,6 @@ fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
             .map(|s| (s.as_str(), false, SYNONYM_WEIGHT)),
     );
     let mut scored: Vec<Box<dyn Query>> = Vec::new();
-    let mut matches: Vec<Box<dyn Query>> = Vec::new();
     let mut rank: Vec<RankTerm> = Vec::new();
     let mut fixed = 0.0;
     for (text, exact, weight) in texts {
@@ -417,20 +415,18 @@ fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
             continue;
         };
         scored.push(if weight == 1.0 {
-            c.scored()
+            c.query()
         } else {
-            Box::new(BoostQuery::new(c.scored(), weight))
+            Box::new(BoostQuery::new(c.query(), weight))
         });
         rank.extend(c.rank.into_iter().map(|r| RankTerm {
             weight: r.weight * weight,
             ..r
         }));
         fixed += CHARS_BOOST * weight;
-        matches.push(c.matches);
     }
     Some(UnitClause {
-        scored: any_of(scored)?,
-        matches: any_of(matches)?,
+        query: any_of(scored)?,
         rank,
         fixed,
     })
@@ -464,17 +460,16 @@ fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
     )))
 }
 
-/// A query in the two forms a ranked search runs, and what bounds its scores.
+/// A query, and what bounds the score it gives a case.
 ///
-/// `scored` matches and scores (BM25 of the word view, boosted). `matching` matches the
-/// same cases and scores nothing: it counts them and lists the candidates. A case's score
-/// under `scored` is at most `fixed` plus, for each of `rank`, its weight times that term's
-/// BM25 in the case, because the score is such a sum over the terms (and the character
-/// view's constants) of the texts that match. So a case whose bound cannot beat the
-/// current top page is never scored (see `searcher::top_scored`).
+/// The score is a sum over the texts (and synonyms) that match: the character view's
+/// constant, and each rank term's weight times its BM25 in the case. So it is at most
+/// `fixed` plus the sum over `rank` of those terms' contributions, whichever texts match,
+/// and a case whose bound cannot beat the current page need not be scored (see
+/// `top_k::top_scored`). Rank terms are only read when a case is scored: matching, which
+/// every case goes through to be counted, needs the character view alone.
 pub struct Compiled {
-    pub scored: Box<dyn Query>,
-    pub matching: Box<dyn Query>,
+    pub query: Box<dyn Query>,
     pub rank: Vec<RankTerm>,
     pub fixed: f32,
 }
@@ -494,16 +489,13 @@ pub fn build(
         .collect();
     let fixed = clauses.iter().map(|c| c.fixed).sum();
     let mut rank = Vec::new();
-    let mut scored = Vec::with_capacity(clauses.len());
-    let mut matching = Vec::with_capacity(clauses.len());
+    let mut queries = Vec::with_capacity(clauses.len());
     for c in clauses {
         rank.extend(c.rank);
-        scored.push(c.scored);
-        matching.push(c.matches);
+        queries.push(c.query);
     }
     Compiled {
-        scored: combine(scored, mode, filters, exclude_ids, f),
-        matching: combine(matching, mode, filters, exclude_ids, f),
+        query: combine(queries, mode, filters, exclude_ids, f),
         rank,
         fixed,
     }

@@ -326,7 +326,7 @@ impl Searcher {
             (total, keyed.into_iter().map(|(s, _, a)| (s, a)).collect())
         } else {
             let (total, top) = searcher.search(
-                &q.matching,
+                &q.query,
                 &(
                     Count,
                     TopDocs::with_limit(limit).order_by_string_fast_field("id", Order::Asc),
@@ -777,11 +777,11 @@ mod tests {
             let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
             for mode in [MatchMode::All, MatchMode::Any] {
                 let c = query::build(&units, mode, &Filters::default(), &[], jieba, &s.fields);
-                let total = searcher.search(&c.matching, &Count).unwrap();
+                let total = searcher.search(&c.query, &Count).unwrap();
                 for k in [1, 3, 10] {
-                    let (n, got) = top_k::top_scored(&searcher, &c, k).unwrap();
+                    let (n, got) = top_k::top_scored_after(&searcher, &c, k, 0).unwrap();
                     let (m, want) = searcher
-                        .search(&c.scored, &(Count, TopDocs::with_limit(k).order_by_score()))
+                        .search(&c.query, &(Count, TopDocs::with_limit(k).order_by_score()))
                         .unwrap();
                     assert_eq!((n, n), (m, total), "{q}");
                     assert_eq!(got.len(), want.len(), "{q}");
