@@ -21,6 +21,19 @@ pub use searcher::{Hit, RawFilters, Request, Results, Searcher};
 pub use store::{Generation, IndexDir};
 pub use writer::{BuildReport, Builder, Catalog, build};
 
+/// Moves `d` to its first document at or after `target`, or leaves it where it is if it is
+/// already there or past it (tantivy's `seek` must not be asked to go back).
+pub(crate) fn seek_forward<D: tantivy::DocSet + ?Sized>(
+    d: &mut D,
+    target: tantivy::DocId,
+) -> tantivy::DocId {
+    if d.doc() < target {
+        d.seek(target)
+    } else {
+        d.doc()
+    }
+}
+
 /// Errors of the index and of queries.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

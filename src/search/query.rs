@@ -311,8 +311,9 @@ struct TextClause {
 }
 
 impl TextClause {
-    /// Matches where `matches` does; scores with it plus every rank term that occurs.
-    fn query(&self) -> Box<dyn Query> {
+    /// Matches where `matches` does; scores with it plus every rank term that occurs. Also
+    /// gives back the rank terms, for the score's bound.
+    fn into_query(self) -> (Box<dyn Query>, Vec<RankTerm>) {
         let rank: Vec<Box<dyn Query>> = self
             .rank
             .iter()
@@ -323,14 +324,14 @@ impl TextClause {
                 )) as Box<dyn Query>
             })
             .collect();
-        let matches = self.matches.box_clone();
-        match any_of(rank) {
-            None => matches,
+        let query = match any_of(rank) {
+            None => self.matches,
             Some(rank) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, matches),
+                (Occur::Must, self.matches),
                 (Occur::Should, rank),
             ])),
-        }
+        };
+        (query, self.rank)
     }
 }
 
@@ -414,12 +415,13 @@ fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
         let Some(c) = text_clause(text, exact, jieba, f) else {
             continue;
         };
+        let (query, terms) = c.into_query();
         scored.push(if weight == 1.0 {
-            c.query()
+            query
         } else {
-            Box::new(BoostQuery::new(c.query(), weight))
+            Box::new(BoostQuery::new(query, weight))
         });
-        rank.extend(c.rank.into_iter().map(|r| RankTerm {
+        rank.extend(terms.into_iter().map(|r| RankTerm {
             weight: r.weight * weight,
             ..r
         }));

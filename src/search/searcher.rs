@@ -770,8 +770,6 @@ mod tests {
     use crate::library::{self, Origin};
     use crate::search::{IndexDir, build};
 
-    /// The pruned top page is the page of scoring every match: same count, same documents,
-    /// same scores, for pages small enough that most matches are pruned.
     /// The shipped library, indexed in a temporary folder (kept alive by the guard).
     fn shipped() -> (tempfile::TempDir, library::Library, Searcher) {
         let lib = library::load(&Origin::Embedded).unwrap();
@@ -807,6 +805,8 @@ mod tests {
         assert!(checked > 300, "{checked}");
     }
 
+    /// The pruned top page is the page of scoring every match: same count, same documents,
+    /// same scores, for pages small enough that most matches are pruned.
     #[test]
     fn pruned_top_is_the_exhaustive_top() {
         let (_tmp, lib, s) = shipped();

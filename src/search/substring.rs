@@ -12,8 +12,10 @@
 
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, Term};
+
+use super::seek_forward;
 
 /// Matches the cases holding `terms` at their offsets (a phrase of the character view);
 /// `word` is the whole text as a word-view term, whose cases match without a position
@@ -73,14 +75,12 @@ impl SubstringWeight {
         terms.sort_by_key(|(_, p)| p.doc_freq());
         docs.sort_by_key(|p| p.doc_freq());
         let word = match &self.0.word {
-            Some(w) => word_postings(reader, w.field(), w)?,
+            Some(w) => reader
+                .inverted_index(w.field())?
+                .read_postings(w, IndexRecordOption::Basic)?,
             None => None,
         };
         let max_offset = terms.iter().map(|(o, _)| *o).max().unwrap_or(0);
-        let first = match docs.first() {
-            Some(d) if d.doc_freq() < terms[0].1.doc_freq() => d.doc(),
-            _ => terms[0].1.doc(),
-        };
         let mut scorer = SubstringScorer {
             docs,
             terms,
@@ -90,19 +90,9 @@ impl SubstringWeight {
             base: Vec::new(),
             other: Vec::new(),
         };
-        scorer.doc = scorer.settle(first);
+        scorer.doc = scorer.settle(0);
         Ok(Some(scorer))
     }
-}
-
-fn word_postings(
-    reader: &SegmentReader,
-    field: Field,
-    term: &Term,
-) -> tantivy::Result<Option<SegmentPostings>> {
-    Ok(reader
-        .inverted_index(field)?
-        .read_postings(term, IndexRecordOption::Basic)?)
 }
 
 impl Weight for SubstringWeight {
@@ -151,11 +141,7 @@ impl SubstringScorer {
                 .iter_mut()
                 .chain(self.terms.iter_mut().map(|(_, p)| p));
             for p in postings {
-                let d = if p.doc() < candidate {
-                    p.seek(candidate)
-                } else {
-                    p.doc()
-                };
+                let d = seek_forward(p, candidate);
                 if d != candidate {
                     candidate = d;
                     continue 'outer;
@@ -178,11 +164,10 @@ impl SubstringScorer {
 
     /// Does `doc`, which holds every term, hold them at their offsets?
     fn holds(&mut self, doc: DocId) -> bool {
-        if let Some(w) = &mut self.word {
-            let d = if w.doc() < doc { w.seek(doc) } else { w.doc() };
-            if d == doc {
-                return true;
-            }
+        if let Some(w) = &mut self.word
+            && seek_forward(w, doc) == doc
+        {
+            return true;
         }
         // Shift every position so that the text's start is at the same place for each term.
         let (first, rest) = self.terms.split_at_mut(1);

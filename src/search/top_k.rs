@@ -21,8 +21,8 @@ use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::SearchError;
 use super::query::Compiled;
+use super::{SearchError, seek_forward};
 
 /// Matches scored before any is ruled out. Opening the bound costs a dictionary lookup per
 /// rank term, which only pays once there are many matches to rule out; and the page
@@ -96,11 +96,7 @@ struct TermBound {
 
 impl TermBound {
     fn score(&mut self, doc: DocId) -> Score {
-        let at = if self.postings.doc() < doc {
-            self.postings.seek(doc)
-        } else {
-            self.postings.doc()
-        };
+        let at = seek_forward(&mut self.postings, doc);
         if at == doc {
             self.weight
                 .score(self.norms.fieldnorm_id(doc), self.postings.term_freq())
