@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod build_dir;
+mod gate;
 pub mod query;
 pub mod schema;
 pub mod searcher;

@@ -18,6 +18,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{self, normalize, word_tokens};
+use super::gate::{Gate, Gated};
 use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
 use super::substring::SubstringQuery;
 use super::sum_query::SumQuery;
@@ -288,6 +289,28 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
     })
 }
 
+/// The character-view terms every case holding `text` holds, when [`char_clause`] matches
+/// exactly those holding them where the text puts them; `None` for a text ending in one
+/// character, which matches as a prefix.
+fn char_terms(text: &str, f: &Fields) -> Option<Vec<Term>> {
+    let (cover, open_end) = analysis::char_cover(text);
+    if open_end || cover.is_empty() {
+        return None;
+    }
+    let mut texts: Vec<String> = cover.into_iter().map(|(_, t)| t).collect();
+    for b in analysis::bigrams(text) {
+        if !texts.contains(&b) {
+            texts.push(b);
+        }
+    }
+    Some(
+        texts
+            .iter()
+            .map(|t| Term::from_field_text(f.chars, t))
+            .collect(),
+    )
+}
+
 /// Does the text hold anything besides letters, digits and CJK characters (a hyphen, a
 /// space)? Then the character view, which matches it character for character, is not
 /// the only way it can occur (unless it was quoted).
@@ -308,6 +331,8 @@ pub struct RankTerm {
 struct TextClause {
     matches: Box<dyn Query>,
     rank: Vec<RankTerm>,
+    /// Terms every match holds, when the character view alone decides.
+    gate: Option<Vec<Term>>,
 }
 
 impl TextClause {
@@ -361,7 +386,9 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Tex
     if let Some(q) = char_clause(text, f) {
         matches.push(Box::new(ConstScoreQuery::new(q, CHARS_BOOST)));
     }
+    let mut gate = char_terms(text, f);
     if !exact && has_separators(text) && words.len() > 1 {
+        gate = None;
         let all_words = words
             .iter()
             .map(|w| {
@@ -389,6 +416,7 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Tex
     Some(TextClause {
         matches: any_of(matches)?,
         rank,
+        gate,
     })
 }
 
@@ -400,6 +428,8 @@ struct UnitClause {
     query: Box<dyn Query>,
     rank: Vec<RankTerm>,
     fixed: f32,
+    /// What every match holds, when each of its texts has a gate.
+    gate: Option<Gate>,
 }
 
 fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
@@ -411,10 +441,15 @@ fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
     let mut scored: Vec<Box<dyn Query>> = Vec::new();
     let mut rank: Vec<RankTerm> = Vec::new();
     let mut fixed = 0.0;
+    let mut gate = Some(Vec::new());
     for (text, exact, weight) in texts {
-        let Some(c) = text_clause(text, exact, jieba, f) else {
+        let Some(mut c) = text_clause(text, exact, jieba, f) else {
             continue;
         };
+        gate = gate.zip(c.gate.take()).map(|(mut g, terms)| {
+            g.push(terms);
+            g
+        });
         let (query, terms) = c.into_query();
         scored.push(if weight == 1.0 {
             query
@@ -431,6 +466,7 @@ fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
         query: any_of(scored)?,
         rank,
         fixed,
+        gate: gate.map(Gate),
     })
 }
 
@@ -492,12 +528,17 @@ pub fn build(
     let fixed = clauses.iter().map(|c| c.fixed).sum();
     let mut rank = Vec::new();
     let mut queries = Vec::with_capacity(clauses.len());
+    let mut gates = Vec::new();
     for c in clauses {
         rank.extend(c.rank);
         queries.push(c.query);
+        // Every unit must match only in `All` mode.
+        if mode == MatchMode::All {
+            gates.extend(c.gate);
+        }
     }
     Compiled {
-        query: combine(queries, mode, filters, exclude_ids, f),
+        query: combine(queries, mode, filters, exclude_ids, gates, f),
         rank,
         fixed,
     }
@@ -509,6 +550,7 @@ fn combine(
     mode: MatchMode,
     filters: &Filters,
     exclude_ids: &[String],
+    mut gates: Vec<Gate>,
     f: &Fields,
 ) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -540,6 +582,12 @@ fn combine(
     ] {
         if let Some(q) = filter_clause(field, values) {
             clauses.push((Occur::Must, q));
+            gates.push(Gate(
+                values
+                    .iter()
+                    .map(|v| vec![Term::from_field_text(field, v)])
+                    .collect(),
+            ));
         }
     }
     if clauses.is_empty() {
@@ -551,7 +599,12 @@ fn combine(
             term_query(f.id, id, IndexRecordOption::Basic),
         ));
     }
-    Box::new(BooleanQuery::new(clauses))
+    let query = Box::new(BooleanQuery::new(clauses));
+    // With one necessary condition, the query's own leader is as good.
+    if gates.len() < 2 {
+        return query;
+    }
+    Box::new(Gated::new(query, gates))
 }
 
 #[cfg(test)]

@@ -768,6 +768,7 @@ fn needles(units: &[Unit]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::library::{self, Origin};
+    use crate::search::gate::Gated;
     use crate::search::{IndexDir, build};
 
     /// The shipped library, indexed in a temporary folder (kept alive by the guard).
@@ -778,6 +779,14 @@ mod tests {
         build(&dir, &lib, || {}, &|_, _| {}).unwrap();
         let s = Searcher::open(dir.current().unwrap()).unwrap();
         (tmp, lib, s)
+    }
+
+    /// Every topic of the library, once, sorted.
+    fn all_topics(lib: &library::Library) -> Vec<String> {
+        let mut topics: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
+        topics.sort();
+        topics.dedup();
+        topics
     }
 
     /// Ids read from the index's dictionaries are the ids of the stored cases.
@@ -812,9 +821,7 @@ mod tests {
         let (_tmp, lib, s) = shipped();
         let searcher = s.reader.searcher();
         let jieba = s.jieba().unwrap();
-        let mut topics: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
-        topics.sort();
-        topics.dedup();
+        let topics = all_topics(&lib);
         let mut queries: Vec<String> = topics.clone();
         queries.extend(
             (0..topics.len())
@@ -845,5 +852,63 @@ mod tests {
         }
         // Most of these matches were candidates the bound had to rule out.
         assert!(beyond_page > 1_000, "{beyond_page}");
+    }
+
+    /// A query with gates matches the cases it matches without them, with the same scores;
+    /// the gates let through every match and rule out most other cases.
+    #[test]
+    fn gates_change_nothing_but_the_work() {
+        let (_tmp, lib, s) = shipped();
+        let searcher = s.reader.searcher();
+        let jieba = s.jieba().unwrap();
+        let topics = all_topics(&lib);
+        let usa = Filters {
+            countries: vec!["美国".into()],
+            ..Filters::default()
+        };
+        let mut queries: Vec<(String, Filters)> = (0..topics.len())
+            .map(|i| {
+                let q = format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()]);
+                (q, Filters::default())
+            })
+            .collect();
+        queries.extend(topics.iter().map(|t| (t.clone(), usa.clone())));
+        queries.push((
+            String::new(),
+            Filters {
+                positionings: vec!["国际门户枢纽城市".into()],
+                ..usa.clone()
+            },
+        ));
+        let (mut gated, mut matched, mut passed) = (0, 0, 0);
+        for (q, filters) in &queries {
+            let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
+            let c = query::build(&units, MatchMode::All, filters, &[], jieba, &s.fields);
+            let Some(g) = c.query.downcast_ref::<Gated>() else {
+                continue;
+            };
+            gated += 1;
+            let collect = (Count, TopDocs::with_limit(1_000).order_by_score());
+            let (n, mut with) = searcher.search(g, &collect).unwrap();
+            let (m, mut without) = searcher.search(g.inner(), &collect).unwrap();
+            assert_eq!(n, m, "{q}");
+            with.sort_by_key(|(_, d)| *d);
+            without.sort_by_key(|(_, d)| *d);
+            for ((a, da), (b, db)) in with.iter().zip(&without) {
+                assert_eq!(da, db, "{q}");
+                assert!((a - b).abs() <= 1e-5 * b.abs(), "{q}: {a} {b}");
+            }
+            let candidates = g.candidates(&searcher).unwrap();
+            assert!(candidates >= n as u64, "{q}: {candidates} < {n}");
+            matched += n as u64;
+            passed += candidates;
+        }
+        assert!(gated > 150, "{gated}");
+        // Gates are necessary conditions, not exact ones, but close.
+        let all = gated * searcher.num_docs();
+        assert!(
+            passed < all / 10 && matched * 3 > passed,
+            "{matched} {passed} {all}"
+        );
     }
 }
