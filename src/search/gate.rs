@@ -13,7 +13,7 @@
 //! scores exactly as before.
 
 use tantivy::postings::TermInfo;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
@@ -175,12 +175,16 @@ fn rarest_term(
 
 impl Weight for GatedWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let inner = self.inner.scorer(reader, boost)?;
         let Some(bits) = self.candidates(reader)? else {
-            return Ok(inner);
+            return self.inner.scorer(reader, boost);
         };
+        // Opening the query positions it on its first match, which can take a search:
+        // not worth it when no case can match.
+        if bits.count == 0 {
+            return Ok(Box::new(EmptyScorer));
+        }
         let mut scorer = GatedScorer {
-            inner,
+            inner: self.inner.scorer(reader, boost)?,
             bits,
             doc: 0,
         };

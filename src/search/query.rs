@@ -231,10 +231,14 @@ fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query
 /// real library, and a bound on what a one-character query can cost.
 const MAX_PREFIX_TERMS: usize = 10_000;
 
+/// A text's query on the character view, and the terms every case it matches holds
+/// (`None` when it matches a prefix).
+type CharClause = (Box<dyn Query>, Option<Vec<Term>>);
+
 /// The character view's "this text occurs here": a phrase of the text's bigram cover
 /// ([`SubstringQuery`]); a one-character text, or a phrase ending in one, matches as a
 /// prefix of terms.
-fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
+fn char_clause(text: &str, f: &Fields) -> Option<CharClause> {
     let (cover, open_end) = analysis::char_cover(text);
     let first = cover.first()?.0;
     let terms: Vec<(usize, Term)> = cover
@@ -242,10 +246,13 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
         .map(|(p, t)| (p - first, Term::from_field_text(f.chars, t)))
         .collect();
     Some(match (terms.len(), open_end) {
-        (1, false) => Box::new(TermQuery::new(
-            terms[0].1.clone(),
-            IndexRecordOption::WithFreqs,
-        )),
+        (1, false) => (
+            Box::new(TermQuery::new(
+                terms[0].1.clone(),
+                IndexRecordOption::WithFreqs,
+            )),
+            Some(vec![terms[0].1.clone()]),
+        ),
         (1, true) => {
             let c = &cover[0].1;
             let upper = c
@@ -255,21 +262,29 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
                 .map_or(Bound::Unbounded, |next| {
                     Bound::Excluded(Term::from_field_text(f.chars, &next.to_string()))
                 });
-            Box::new(InvertedIndexRangeQuery::new(
-                Bound::Included(terms[0].1.clone()),
-                upper,
-            ))
+            (
+                Box::new(InvertedIndexRangeQuery::new(
+                    Bound::Included(terms[0].1.clone()),
+                    upper,
+                )),
+                None,
+            )
         }
         (_, false) => {
             // The word view's whole-word term, when the text could be one.
             let word =
                 (!text.contains(char::is_whitespace)).then(|| Term::from_field_text(f.body, text));
-            let also = analysis::bigrams(text)
+            let also: Vec<Term> = analysis::bigrams(text)
                 .into_iter()
                 .filter(|b| !cover.iter().any(|(_, t)| t == b))
                 .map(|b| Term::from_field_text(f.chars, &b))
                 .collect();
-            Box::new(SubstringQuery::new(terms, also, word))
+            let held = terms
+                .iter()
+                .map(|(_, t)| t.clone())
+                .chain(also.clone())
+                .collect();
+            (Box::new(SubstringQuery::new(terms, also, word)), Some(held))
         }
         (n, true) => {
             // tantivy's phrase-prefix scorer assumes the prefix follows the last phrase
@@ -278,37 +293,16 @@ fn char_clause(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
             let mut tail = PhrasePrefixQuery::new_with_offset(terms[n - 2..].to_vec());
             tail.set_max_expansions(MAX_PREFIX_TERMS as u32);
             if n == 2 {
-                return Some(Box::new(tail));
+                return Some((Box::new(tail), None));
             }
             let head = PhraseQuery::new_with_offset(terms[..n - 1].to_vec());
-            Box::new(BooleanQuery::new(vec![
+            let both = BooleanQuery::new(vec![
                 (Occur::Must, Box::new(head) as Box<dyn Query>),
                 (Occur::Must, Box::new(tail)),
-            ]))
+            ]);
+            (Box::new(both), None)
         }
     })
-}
-
-/// The character-view terms every case holding `text` holds, when [`char_clause`] matches
-/// exactly those holding them where the text puts them; `None` for a text ending in one
-/// character, which matches as a prefix.
-fn char_terms(text: &str, f: &Fields) -> Option<Vec<Term>> {
-    let (cover, open_end) = analysis::char_cover(text);
-    if open_end || cover.is_empty() {
-        return None;
-    }
-    let mut texts: Vec<String> = cover.into_iter().map(|(_, t)| t).collect();
-    for b in analysis::bigrams(text) {
-        if !texts.contains(&b) {
-            texts.push(b);
-        }
-    }
-    Some(
-        texts
-            .iter()
-            .map(|t| Term::from_field_text(f.chars, t))
-            .collect(),
-    )
 }
 
 /// Does the text hold anything besides letters, digits and CJK characters (a hyphen, a
@@ -383,10 +377,11 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Tex
         }
     }
     let mut matches: Vec<Box<dyn Query>> = Vec::new();
-    if let Some(q) = char_clause(text, f) {
+    let mut gate = None;
+    if let Some((q, held)) = char_clause(text, f) {
         matches.push(Box::new(ConstScoreQuery::new(q, CHARS_BOOST)));
+        gate = held;
     }
-    let mut gate = char_terms(text, f);
     if !exact && has_separators(text) && words.len() > 1 {
         gate = None;
         let all_words = words

@@ -789,6 +789,20 @@ mod tests {
         topics
     }
 
+    /// Each topic with another one, as two-word queries.
+    fn topic_pairs(topics: &[String]) -> Vec<String> {
+        (0..topics.len())
+            .map(|i| format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()]))
+            .collect()
+    }
+
+    /// `q` compiled as a search compiles it.
+    fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> query::Compiled {
+        let jieba = s.jieba().unwrap();
+        let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
+        query::build(&units, mode, filters, &[], jieba, &s.fields)
+    }
+
     /// Ids read from the index's dictionaries are the ids of the stored cases.
     #[test]
     fn ranked_ids_are_the_hits_ids() {
@@ -820,19 +834,14 @@ mod tests {
     fn pruned_top_is_the_exhaustive_top() {
         let (_tmp, lib, s) = shipped();
         let searcher = s.reader.searcher();
-        let jieba = s.jieba().unwrap();
         let topics = all_topics(&lib);
         let mut queries: Vec<String> = topics.clone();
-        queries.extend(
-            (0..topics.len())
-                .map(|i| format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()])),
-        );
+        queries.extend(topic_pairs(&topics));
         queries.extend(["口袋公园 城市更新", "CIM", "会展", "港"].map(String::from));
         let mut beyond_page = 0;
         for q in &queries {
-            let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
             for mode in [MatchMode::All, MatchMode::Any] {
-                let c = query::build(&units, mode, &Filters::default(), &[], jieba, &s.fields);
+                let c = compiled(&s, q, mode, &Filters::default());
                 let total = searcher.search(&c.query, &Count).unwrap();
                 for k in [1, 3, 10] {
                     let (n, got) = top_k::top_scored_after(&searcher, &c, k, 0).unwrap();
@@ -860,17 +869,14 @@ mod tests {
     fn gates_change_nothing_but_the_work() {
         let (_tmp, lib, s) = shipped();
         let searcher = s.reader.searcher();
-        let jieba = s.jieba().unwrap();
         let topics = all_topics(&lib);
         let usa = Filters {
             countries: vec!["美国".into()],
             ..Filters::default()
         };
-        let mut queries: Vec<(String, Filters)> = (0..topics.len())
-            .map(|i| {
-                let q = format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()]);
-                (q, Filters::default())
-            })
+        let mut queries: Vec<(String, Filters)> = topic_pairs(&topics)
+            .into_iter()
+            .map(|q| (q, Filters::default()))
             .collect();
         queries.extend(topics.iter().map(|t| (t.clone(), usa.clone())));
         queries.push((
@@ -882,8 +888,7 @@ mod tests {
         ));
         let (mut gated, mut matched, mut passed) = (0, 0, 0);
         for (q, filters) in &queries {
-            let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
-            let c = query::build(&units, MatchMode::All, filters, &[], jieba, &s.fields);
+            let c = compiled(&s, q, MatchMode::All, filters);
             let Some(g) = c.query.downcast_ref::<Gated>() else {
                 continue;
             };
