@@ -7,8 +7,8 @@ use std::io::{self, IsTerminal, Write};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::{Stats, TaskRow, TaskView};
 use crate::library::Case;
+use crate::search::insights::{Stats, TaskRow, TaskView};
 use crate::search::snippet::{CLOSE, OPEN};
 use crate::search::{Hit, Results};
 
@@ -178,6 +178,9 @@ pub fn case(out: &mut dyn Write, c: &Case, style: &Style) -> io::Result<()> {
     if let Some(p) = &c.period {
         writeln!(out, "时间  {p}")?;
     }
+    if let Some(m) = &c.checked {
+        writeln!(out, "核实  {m}")?;
+    }
     markdown(out, &c.body, style)?;
     writeln!(out)?;
     writeln!(out, "{}", style.bold("来源"))?;
@@ -305,7 +308,13 @@ pub fn stats(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Result<()> {
     bars(out, "By country or region", &s.by_country, style, 20)?;
     bars(out, "By city", &s.by_city, style, 40)?;
     bars(out, "By topic (top 25)", &s.by_topic, style, 25)?;
-    bars(out, "By task", &s.by_task, style, 60)
+    bars(out, "By task", &s.by_task, style, 60)?;
+    let unchecked = s.cases - s.by_checked_year.values().sum::<u64>();
+    let mut checked = s.by_checked_year.clone();
+    if unchecked > 0 {
+        checked.insert("never".into(), unchecked);
+    }
+    bars(out, "By year last checked", &checked, style, 20)
 }
 
 pub fn tasks(out: &mut dyn Write, rows: &[TaskRow], style: &Style) -> io::Result<()> {

@@ -19,9 +19,6 @@ use crate::render::Style;
 use crate::search::{RawFilters, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
-pub use stats::Stats;
-pub use tasks::{TaskRow, TaskView};
-
 /// duibiao (对标): search a library of benchmark cases for Qingdao's "国际化+" action plan.
 #[derive(Debug, Parser)]
 #[command(name = "duibiao", version, about, long_about = None)]

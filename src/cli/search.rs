@@ -2,12 +2,10 @@
 
 use std::io::Write;
 
-use anyhow::Context as _;
 use clap::Args;
 
 use super::{Env, FilterArgs};
 use crate::render;
-use crate::search::Request;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -27,11 +25,8 @@ pub struct SearchArgs {
 
 pub fn run(env: &Env, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let searcher = env.searcher()?;
-    let filters = searcher.resolve_filters(&args.filters.raw())?;
     let text = args.query.join(" ");
-    let results = searcher
-        .search(&Request::new(text, filters, args.limit))
-        .context("search failed")?;
+    let results = searcher.search_typed(&text, &args.filters.raw(), args.limit)?;
     if args.json {
         super::write_json(out, &results)?;
     } else {

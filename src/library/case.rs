@@ -50,6 +50,9 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
     pub provenance: Provenance,
+    /// The month (`YYYY-MM`) the case's facts were last verified against its sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<String>,
     pub sources: Vec<Source>,
     /// The Markdown body, after the front matter.
     pub body: String,
@@ -89,6 +92,9 @@ struct RawCase {
     #[serde(default)]
     period: Option<String>,
     provenance: Provenance,
+    /// `YYYY-MM`: the month the facts were last verified; not in the future.
+    #[serde(default)]
+    checked: Option<Spanned<String>>,
     /// At least one public reference.
     sources: Spanned<Vec<Spanned<Source>>>,
 }
@@ -104,8 +110,45 @@ pub const KEYS: &[&str] = &[
     "tasks",
     "period",
     "provenance",
+    "checked",
     "sources",
 ];
+
+/// This month as (year, month), from the system clock (UTC).
+fn current_month() -> (i32, u8) {
+    let now = time::OffsetDateTime::now_utc();
+    (now.year(), u8::from(now.month()))
+}
+
+/// Is `s` a real month in `YYYY-MM` form, not after `now`? The reason when it is not.
+pub fn check_month(s: &str, now: (i32, u8)) -> Result<(i32, u8), &'static str> {
+    let bytes = s.as_bytes();
+    let shaped = bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || b.is_ascii_digit());
+    if !shaped {
+        return Err("is not a month in YYYY-MM form");
+    }
+    let year: i32 = s[..4]
+        .parse()
+        .map_err(|_| "is not a month in YYYY-MM form")?;
+    let month: u8 = s[5..]
+        .parse()
+        .map_err(|_| "is not a month in YYYY-MM form")?;
+    if !(1..=12).contains(&month) {
+        return Err("has no such month (01 to 12)");
+    }
+    if year < 1900 {
+        return Err("is too early to be a check of this library");
+    }
+    if (year, month) > now {
+        return Err("is in the future");
+    }
+    Ok((year, month))
+}
 
 fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
@@ -290,6 +333,17 @@ fn parse_inner(
         }
     }
 
+    if let Some(c) = &raw.checked
+        && let Err(why) = check_month(&c.value, current_month())
+    {
+        diags.at_hint(
+            file,
+            at.pos_of(c),
+            format!("checked \"{}\" {why}", c.value),
+            Some("write the month the facts were last verified, like `checked: 2026-11`".into()),
+        );
+    }
+
     check_sections(file, split.body, split.body_first_line, diags);
 
     if diags.len() > before {
@@ -306,6 +360,7 @@ fn parse_inner(
         tasks: raw.tasks.into_iter().map(|s| s.value).collect(),
         period: raw.period,
         provenance: raw.provenance,
+        checked: raw.checked.map(|c| c.value),
         sources: raw.sources.value.into_iter().map(|s| s.value).collect(),
         body: split.body.to_string(),
         path: file.path.display().to_string(),
@@ -420,5 +475,31 @@ mod tests {
         assert!(!is_kebab_id("a--b"));
         assert!(!is_kebab_id("-a"));
         assert!(!is_kebab_id("波士顿"));
+    }
+
+    #[test]
+    fn checked_is_a_real_month_not_in_the_future() {
+        let now = (2026, 12);
+        assert_eq!(check_month("2026-11", now), Ok((2026, 11)));
+        assert_eq!(check_month("2026-12", now), Ok((2026, 12)));
+        assert_eq!(check_month("2027-01", now), Err("is in the future"));
+        assert_eq!(
+            check_month("2026-13", now),
+            Err("has no such month (01 to 12)")
+        );
+        assert_eq!(
+            check_month("2026-00", now),
+            Err("has no such month (01 to 12)")
+        );
+        for bad in [
+            "2026-1",
+            "2026/11",
+            "26-11",
+            "2026-11-01",
+            "２０２６-11",
+            "",
+        ] {
+            assert!(check_month(bad, now).is_err(), "{bad}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod analysis;
 mod build_dir;
 mod gate;
+pub mod insights;
 pub mod query;
 pub mod schema;
 pub mod searcher;

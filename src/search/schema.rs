@@ -26,6 +26,8 @@ pub struct Fields {
     pub positioning: Field,
     pub topic: Field,
     pub task: Field,
+    /// The year of the case's `checked` month, for counts.
+    pub checked_year: Field,
     // Stored only.
     /// The whole case (front matter and Markdown body) as JSON: `show`, hits and snippets
     /// read it; the body is stored once.
@@ -67,6 +69,7 @@ pub fn build() -> (Schema, Fields) {
         positioning: b.add_text_field("positioning", STRING),
         topic: b.add_text_field("topic", STRING),
         task: b.add_text_field("task", STRING),
+        checked_year: b.add_text_field("checked_year", STRING),
         case_json: b.add_text_field("case_json", STORED),
     };
     (b.build(), fields)
@@ -87,6 +90,7 @@ impl Fields {
             positioning: f("positioning")?,
             topic: f("topic")?,
             task: f("task")?,
+            checked_year: f("checked_year")?,
             case_json: f("case_json")?,
         })
     }
@@ -124,6 +128,9 @@ impl Fields {
         }
         for t in &case.tasks {
             d.add_text(self.task, t);
+        }
+        if let Some(year) = case.checked.as_deref().and_then(|c| c.get(..4)) {
+            d.add_text(self.checked_year, year);
         }
         let json = serde_json::to_string(case).unwrap_or_default();
         d.add_text(self.case_json, json);

@@ -246,6 +246,18 @@ impl Searcher {
         })
     }
 
+    /// A search as a user types it: the words, the filters with any alias, a page size.
+    /// The command line and the web API both call this, so the two give the same answer.
+    pub fn search_typed(
+        &self,
+        text: &str,
+        raw: &RawFilters,
+        limit: usize,
+    ) -> Result<Results, SearchError> {
+        let filters = self.resolve_filters(raw)?;
+        self.search(&Request::new(text, filters, limit))
+    }
+
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
         let parts = query::parse(&req.text);
