@@ -5,10 +5,11 @@
 //! reads and validates those files into a [`library::Library`]; [`search`] turns a library
 //! into an on-disk tantivy index and answers queries with ranked, highlighted hits;
 //! [`render`] prints cases and hits for people or as JSON for scripts; [`cli`] is the
-//! command line that ties them together.
+//! command line and [`serve`] the web page that tie them together.
 
 pub mod cli;
 pub mod library;
 pub mod render;
 pub mod search;
+pub mod serve;
 pub mod workspace;

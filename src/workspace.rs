@@ -85,7 +85,7 @@ impl Workspace {
     }
 
     /// Why the live generation cannot serve this library, or `None` when it can.
-    fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
+    pub fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
         let Some(current) = self.index.current() else {
             return Ok(Some("no index yet".into()));
         };

@@ -5,6 +5,7 @@
 mod check;
 mod index;
 mod search;
+mod serve;
 mod show;
 mod similar;
 mod stats;
@@ -60,6 +61,8 @@ pub enum Command {
     Check,
     /// Rebuild the index now; on failure the old index keeps serving.
     Index,
+    /// The web page and its JSON API on a local address (http://127.0.0.1:8080/).
+    Serve(serve::ServeArgs),
 }
 
 /// `--json` alone.
@@ -146,6 +149,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Task(a) => tasks::run_task(&env, &a, out),
         Command::Check => check::run(&env, out),
         Command::Index => index::run(&env, out),
+        Command::Serve(a) => serve::run(&env, &a, out),
     }
 }
 
