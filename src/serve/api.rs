@@ -6,12 +6,10 @@
 //! filter value, 404 for an unknown case, task or route.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use serde::Serialize;
-use tiny_http::{Header, Method, Request, Response, StatusCode};
 
-use super::{MAX_BODY_BYTES, MAX_URL_BYTES, State, assets, html};
+use super::{MAX_BODY_BYTES, MAX_URL_BYTES, State, assets, html, http};
 use crate::search::insights::{self, stats, task_rows, task_view};
 use crate::search::{RawFilters, SearchError, Searcher};
 
@@ -40,6 +38,42 @@ impl Reply {
         }
     }
 
+    /// A short text answer, for what goes wrong before a request reaches the router.
+    pub fn plain(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: format!("{message}\n").into_bytes(),
+            cache: false,
+        }
+    }
+
+    /// The headers every answer carries besides its length and connection.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Content-Type", self.content_type.to_string()),
+            (
+                "Cache-Control",
+                if self.cache {
+                    "public, max-age=3600"
+                } else {
+                    "no-store"
+                }
+                .into(),
+            ),
+            // The page loads nothing from anywhere else and runs no inline script: even a
+            // fragment of case text that escaped escaping could not run or call out.
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+                    .into(),
+            ),
+            ("X-Content-Type-Options", "nosniff".into()),
+            ("Referrer-Policy", "no-referrer".into()),
+        ]
+    }
+
     fn error(status: u16, message: &str, suggestions: &[String]) -> Reply {
         let body = serde_json::json!({"error": message, "suggestions": suggestions});
         Reply {
@@ -51,62 +85,17 @@ impl Reply {
     }
 }
 
-/// Answers one request and writes the answer; a client that went away is not an error.
-pub fn respond(state: &State, mut request: Request) {
-    let url = request.url().to_string();
-    let reply = if url.len() > MAX_URL_BYTES {
+/// Answers one request: the checks every request passes, then the router.
+pub fn handle(state: &State, request: &http::Request<'_>) -> Reply {
+    if request.target.len() > MAX_URL_BYTES {
         Reply::error(414, "the address is too long", &[])
-    } else if !matches!(request.method(), Method::Get | Method::Head) {
+    } else if !matches!(request.method, "GET" | "HEAD") {
         Reply::error(405, "this server is read-only: only GET and HEAD", &[])
-    } else if request.body_length().unwrap_or(0) > MAX_BODY_BYTES {
+    } else if request.body_length > MAX_BODY_BYTES {
         Reply::error(413, "requests to this server carry no body", &[])
     } else {
-        // Drain a small body so the connection can be reused.
-        let mut sink = Vec::new();
-        let _ = request
-            .as_reader()
-            .take(MAX_BODY_BYTES as u64)
-            .read_to_end(&mut sink);
-        route(state, &url)
-    };
-    let head = request.method() == &Method::Head;
-    let len = reply.body.len();
-    let mut response = Response::from_data(if head { Vec::new() } else { reply.body })
-        .with_status_code(StatusCode(reply.status));
-    for (k, v) in headers(reply.content_type, reply.cache) {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            response.add_header(h);
-        }
+        route(state, request.target)
     }
-    if head && let Ok(h) = Header::from_bytes(&b"Content-Length"[..], len.to_string().as_bytes()) {
-        response.add_header(h);
-    }
-    let _ = request.respond(response);
-}
-
-fn headers(content_type: &str, cache: bool) -> Vec<(&'static str, String)> {
-    vec![
-        ("Content-Type", content_type.to_string()),
-        (
-            "Cache-Control",
-            if cache {
-                "public, max-age=3600"
-            } else {
-                "no-store"
-            }
-            .into(),
-        ),
-        // The page loads nothing from anywhere else and runs no inline script: even a
-        // fragment of case text that escaped escaping could not run or call out.
-        (
-            "Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-                .into(),
-        ),
-        ("X-Content-Type-Options", "nosniff".into()),
-        ("Referrer-Policy", "no-referrer".into()),
-    ]
 }
 
 /// Splits `url` into its decoded path segments and query pairs.

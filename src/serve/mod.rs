@@ -8,14 +8,14 @@
 //! changed, and swaps the new generation in, so every request is answered from one good
 //! generation, old or new, and none waits for a build.
 //!
-//! HTTP is tiny_http's: a small synchronous server that adds little to the build, where the
-//! page needs nothing from an async stack. Every connection reads on a thread of its own
-//! with socket timeouts, so a slow client holds only itself, and requests are answered by
-//! a fixed pool of workers.
+//! HTTP is [`http`]: httparse reads request heads, and each connection is served on a
+//! thread of its own with deadlines, so a slow client holds only itself. The page needs
+//! nothing from an async stack, and this keeps the build small.
 
 pub mod api;
 pub mod assets;
 pub mod html;
+pub mod http;
 mod watch;
 
 use std::io::{self, Write};
@@ -23,7 +23,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread;
-use std::time::Duration;
 
 use crate::search::Searcher;
 use crate::workspace::{Workspace, WorkspaceError};
@@ -33,10 +32,6 @@ use crate::workspace::{Workspace, WorkspaceError};
 pub const MAX_URL_BYTES: usize = 4096;
 /// The API is read-only and takes no body; a request body past this is refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024;
-/// A connection that sends nothing for this long is closed.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Workers answering requests; each request takes well under a millisecond of work.
-const WORKERS: usize = 8;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +44,6 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
-    #[error("cannot start the HTTP server: {0}")]
-    Http(String),
 }
 
 /// What the library on disk looks like to the server right now.
@@ -144,19 +137,19 @@ fn generation_name(s: &Searcher) -> String {
 
 /// A listening server, before it runs: the address it got (port 0 becomes a real port).
 pub struct Server {
-    http: tiny_http::Server,
+    listener: TcpListener,
     pub addr: SocketAddr,
 }
 
 impl Server {
-    /// Binds `addr`, with read and write timeouts that every accepted connection inherits.
     pub fn bind(addr: SocketAddr) -> Result<Server, ServeError> {
         let bind_err = |source| ServeError::Bind { addr, source };
-        let listener = listen(addr).map_err(bind_err)?;
+        let listener = http::listen(addr).map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
-        let http = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| ServeError::Http(e.to_string()))?;
-        Ok(Server { http, addr: local })
+        Ok(Server {
+            listener,
+            addr: local,
+        })
     }
 
     /// Answers requests until the process ends; `watch` keeps the index fresh meanwhile.
@@ -165,36 +158,8 @@ impl Server {
             let s = Arc::clone(&state);
             thread::spawn(move || watch::run(&s));
         }
-        let http = Arc::new(self.http);
-        let workers: Vec<_> = (0..WORKERS)
-            .map(|_| {
-                let http = Arc::clone(&http);
-                let state = Arc::clone(&state);
-                thread::spawn(move || {
-                    while let Ok(request) = http.recv() {
-                        api::respond(&state, request);
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            let _ = w.join();
-        }
+        http::serve(self.listener, move |request| api::handle(&state, request));
     }
-}
-
-/// A listening socket whose accepted connections time out: Linux copies a listening
-/// socket's SO_RCVTIMEO and SO_SNDTIMEO to the sockets it accepts, and tiny_http reads
-/// through those, so a client that stops mid-request is dropped after [`IO_TIMEOUT`].
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_read_timeout(Some(IO_TIMEOUT))?;
-    socket.set_write_timeout(Some(IO_TIMEOUT))?;
-    socket.bind(&addr.into())?;
-    socket.listen(128)?;
-    Ok(socket.into())
 }
 
 /// Writes one line to stderr, ignoring a closed or full stderr: the server's notes are
