@@ -324,9 +324,20 @@ impl Searcher {
         );
         let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
             // Equal scores are ordered by id, so results do not depend on the order in which
-            // the indexer's threads happened to add documents; a margin past the limit keeps
-            // ties at the cut-off from being decided by that order.
-            let (total, mut top) = top_k::top_scored(searcher, &q, limit + TIE_MARGIN)?;
+            // the indexer's threads happened to add documents. A margin past the limit
+            // holds the ties at the cut-off; when even the margin's last case ties with the
+            // page's last, more may tie beyond it, so gather again with twice the room
+            // until the ties end or every match is in.
+            let mut k = limit + TIE_MARGIN;
+            let (total, mut top) = loop {
+                let (total, top) = top_k::top_scored(searcher, &q, k)?;
+                let cut = top.get(limit - 1).map(|x| x.0);
+                let last = top.last().map(|x| x.0);
+                if top.len() < k || k >= total || cut.is_none() || last < cut {
+                    break (total, top);
+                }
+                k = k.saturating_mul(2);
+            };
             let keys = self.tie_keys(searcher, &top)?;
             let mut keyed: Vec<(f32, TieKey, DocAddress)> = top
                 .drain(..)
@@ -813,6 +824,37 @@ mod tests {
         let jieba = s.jieba().unwrap();
         let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
         query::build(&units, mode, filters, &[], jieba, &s.fields)
+    }
+
+    /// Sixty cases with the same text tie on every query; however many tie at the page's
+    /// cut, the page is the first ids in id order, not the first cases the index holds
+    /// (they are indexed here in reverse id order).
+    #[test]
+    fn ties_at_the_page_cut_are_ordered_by_id_however_many() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+        let mut lib = library::load(&Origin::Dir(fixture)).unwrap();
+        let base = lib.cases[0].clone();
+        lib.cases = (0..60)
+            .rev()
+            .map(|i| {
+                let mut c = base.clone();
+                c.id = format!("tie-{i:02}");
+                c
+            })
+            .collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path());
+        build(&dir, &lib, || {}, &|_, _| {}).unwrap();
+        let s = Searcher::open(dir.current().unwrap()).unwrap();
+        for limit in [1, 5, 10, 30] {
+            let req = Request::new(base.topics[0].clone(), Filters::default(), limit);
+            let r = s.search(&req).unwrap();
+            assert_eq!(r.total, 60);
+            let ids: Vec<String> = r.hits.iter().map(|h| h.id.clone()).collect();
+            let want: Vec<String> = (0..limit).map(|i| format!("tie-{i:02}")).collect();
+            assert_eq!(ids, want, "limit {limit}");
+            assert!(r.hits.windows(2).all(|w| w[0].score == w[1].score));
+        }
     }
 
     /// Ids read from the index's dictionaries are the ids of the stored cases.
