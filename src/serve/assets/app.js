@@ -209,6 +209,7 @@ function mapNode(cities, counts, chosen, onPick) {
 
 // ---- views ----
 let searchSeq = 0;
+const facetOpen = new Map();
 
 async function viewSearch() {
   const state = readState();
@@ -240,6 +241,7 @@ async function viewSearch() {
   };
 
   const facetBox = el("aside", { class: "facets", "aria-label": "筛选" });
+  const narrow = window.matchMedia("(max-width: 760px)").matches;
   for (const [key, label] of FACETS) {
     const counts = facets[key] || {};
     const chosen = state.filters[key];
@@ -253,8 +255,12 @@ async function viewSearch() {
         el("button", { type: "button", "aria-pressed": on ? "true" : "false", "data-facet": key, "data-value": v,
           onclick: () => toggle(key, v) }, el("span", {}, v), el("span", { class: "n" }, String(n)))));
     });
-    const details = el("details", { open: chosen.length || key !== "topic" && key !== "task" ? true : null },
+    // On a phone the facets come before the results: only those in use start open there.
+    // A facet the reader opened or closed stays so while the results are redrawn.
+    const open = chosen.length || (facetOpen.has(key) ? facetOpen.get(key) : !narrow && key !== "topic" && key !== "task");
+    const details = el("details", { open: open ? true : null },
       el("summary", {}, label), list);
+    details.addEventListener("toggle", () => facetOpen.set(key, details.open));
     if (entries.length > FACET_SHOWN) {
       details.append(el("button", { type: "button", class: "more", onclick: (e) => {
         for (const li of list.children) li.hidden = false;
@@ -566,8 +572,11 @@ document.addEventListener("DOMContentLoaded", () => {
     // Enter opens the first hit.
     try {
       const r = await api("search", apiParams(state, { limit: 1 }));
-      if (r.hits.length) go("/cases/" + encodeURIComponent(r.hits[0].id) + query(state));
-      else go(searchHref(state));
+      if (r.hits.length) {
+        go("/cases/" + encodeURIComponent(r.hits[0].id) + query(state));
+        // As when a link opens a case: reading (and Tab) goes on in the case, not the box.
+        main().focus({ preventScroll: true });
+      } else go(searchHref(state));
     } catch (_) {
       go(searchHref(state));
     }
