@@ -10,6 +10,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::library::Case;
 use crate::search::insights::{Stats, TaskRow, TaskView};
 use crate::search::snippet::{CLOSE, OPEN};
+use crate::search::suggest_tasks::{LinkReview, Why};
 use crate::search::{Hit, Results};
 
 /// How to decorate text: bold and colour only on a terminal, and never with NO_COLOR set.
@@ -96,7 +97,66 @@ fn hit(out: &mut dyn Write, n: usize, h: &Hit, style: &Style, show_score: bool) 
     if !h.snippet.is_empty() {
         writeln!(out, "    {}", style.snippet(&h.snippet))?;
     }
+    if let Some(line) = h.why.as_ref().and_then(why_line) {
+        writeln!(out, "    {}", style.dim(&line))?;
+    }
     Ok(())
+}
+
+/// Why a case was suggested, on one line: `why: words … · topics … · places …`.
+fn why_line(why: &Why) -> Option<String> {
+    let mut parts = Vec::new();
+    for (label, v) in [
+        ("words", &why.words),
+        ("topics", &why.topics),
+        ("places", &why.places),
+    ] {
+        if !v.is_empty() {
+            parts.push(format!("{label} {}", v.join("、")));
+        }
+    }
+    (!parts.is_empty()).then(|| format!("why: {}", parts.join(" · ")))
+}
+
+/// `suggest-links`: each task with suggestions, the commands that would link them, and
+/// the tasks no case informs.
+pub fn link_review(out: &mut dyn Write, r: &LinkReview, style: &Style) -> io::Result<()> {
+    for t in r.tasks.iter().filter(|t| !t.suggested.is_empty()) {
+        writeln!(
+            out,
+            "{}  {}  {}",
+            style.bold(&t.task),
+            t.title,
+            style.dim(&format!("({} linked)", t.linked))
+        )?;
+        for (i, h) in t.suggested.iter().enumerate() {
+            hit(out, i + 1, h, style, true)?;
+            writeln!(
+                out,
+                "    {}",
+                style.dim(&format!("duibiao link {} {}", h.id, t.task))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let with = r.tasks.iter().filter(|t| !t.suggested.is_empty()).count();
+    writeln!(
+        out,
+        "{} suggestion(s) for {with} of {} tasks (score ≥ {})",
+        r.suggestions,
+        r.tasks.len(),
+        r.min_score
+    )?;
+    if r.tasks_without_cases.is_empty() {
+        writeln!(out, "every task has at least one linked case")
+    } else {
+        writeln!(
+            out,
+            "{} task(s) have no case at all: {}",
+            r.tasks_without_cases.len(),
+            r.tasks_without_cases.join(", ")
+        )
+    }
 }
 
 /// Search results, then one line on how many matched.
@@ -374,7 +434,7 @@ pub fn task(out: &mut dyn Write, v: &TaskView, style: &Style) -> io::Result<()> 
     writeln!(
         out,
         "{}",
-        style.bold("Suggested by a search of the task's text")
+        style.bold("Suggested for the task's words, positioning and places")
     )?;
     if v.suggested.is_empty() {
         writeln!(out, "  {}", style.dim("none"))?;

@@ -9,6 +9,7 @@ mod serve;
 mod show;
 mod similar;
 mod stats;
+mod suggest_links;
 mod tasks;
 
 use std::io::{self, Write};
@@ -55,8 +56,11 @@ pub enum Command {
     Stats(JsonFlag),
     /// The plan's tasks, each with the cases linked to it.
     Tasks(tasks::TasksArgs),
-    /// One task: its linked cases, then cases a search of its text suggests.
+    /// One task: its linked cases, then suggested cases, each with why it was suggested.
     Task(tasks::TaskArgs),
+    /// For every task, the unlinked cases that rank among its best five: a review list
+    /// for an editor, and the tasks no case informs.
+    SuggestLinks(suggest_links::SuggestLinksArgs),
     /// Validate the whole library; every problem as path:line:col: message.
     Check,
     /// Rebuild the index now; on failure the old index keeps serving.
@@ -147,6 +151,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Stats(a) => stats::run(&env, a.json, out),
         Command::Tasks(a) => tasks::run_tasks(&env, &a, out),
         Command::Task(a) => tasks::run_task(&env, &a, out),
+        Command::SuggestLinks(a) => suggest_links::run(&env, &a, out),
         Command::Check => check::run(&env, out),
         Command::Index => index::run(&env, out),
         Command::Serve(a) => serve::run(&env, &a, out),

@@ -22,7 +22,7 @@ pub struct TasksArgs {
 pub struct TaskArgs {
     /// The task id, e.g. BAY-03.
     pub id: String,
-    /// How many suggested cases to show.
+    /// How many suggested cases to show (after every linked one).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub limit: usize,
     /// Print JSON (CLI.md).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::searcher::is_precedent;
+use super::suggest_tasks::{is_precedent, task_cases};
 use super::{Filters, Hit, Request, SearchError, Searcher};
 use crate::library::names::suggestions;
 
@@ -102,7 +102,7 @@ pub struct TaskView {
 
 /// One task with its linked cases, then the suggested ones (`task ID`).
 pub fn task_view(searcher: &Searcher, id: &str, limit: usize) -> Result<TaskView, SearchError> {
-    let (linked, suggested) = searcher.task_cases(id, limit)?;
+    let cases = task_cases(searcher, id, limit)?;
     let canonical = searcher
         .catalog()?
         .plan
@@ -117,8 +117,8 @@ pub fn task_view(searcher: &Searcher, id: &str, limit: usize) -> Result<TaskView
         })?;
     Ok(TaskView {
         task: row,
-        linked,
-        suggested,
+        linked: cases.linked,
+        suggested: cases.suggested,
     })
 }
 

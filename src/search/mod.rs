@@ -12,6 +12,7 @@ pub mod searcher;
 pub mod snippet;
 pub mod store;
 mod substring;
+pub mod suggest_tasks;
 mod sum_query;
 mod top_k;
 pub mod writer;

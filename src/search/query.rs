@@ -136,61 +136,6 @@ pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>
     out
 }
 
-/// Words the plan uses around every task ("建设", "推动", "经验" …): they say how, not what,
-/// and would make every case look related to every task.
-const PLAN_BOILERPLATE: &[&str] = &[
-    "学习",
-    "借鉴",
-    "经验",
-    "做法",
-    "打造",
-    "建设",
-    "推动",
-    "推进",
-    "加快",
-    "提升",
-    "深化",
-    "加强",
-    "构建",
-    "实现",
-    "发展",
-    "完善",
-    "全面",
-    "持续",
-    "努力",
-    "重点",
-    "水平",
-    "能力",
-    "体系",
-    "模式",
-    "城市",
-    "青岛",
-    "国际",
-    "国内",
-    "高质量",
-    "一批",
-    "重要",
-    "相关",
-    "进一步",
-    "形成",
-    "提供",
-    "支持",
-    "工作",
-    "领域",
-    "方面",
-    "任务",
-    "更好",
-    "服务",
-    "一流",
-    "特色",
-];
-
-/// Is this word worth searching for when a long text (a task's title and summary) is turned
-/// into a query? Single characters and the plan's boilerplate are not.
-pub fn is_keyword(word: &str) -> bool {
-    word.chars().count() >= 2 && !PLAN_BOILERPLATE.contains(&word)
-}
-
 /// How many units must match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchMode {

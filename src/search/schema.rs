@@ -7,7 +7,24 @@ use tantivy::schema::{
 };
 
 use super::analysis::{BIGRAM_TOKENIZER, WORD_TOKENIZER, normalize};
-use crate::library::Case;
+use crate::library::markdown::{plain_text, sections};
+use crate::library::{Case, SECTIONS};
+
+/// The plain text of a body's last section, "对青岛的启示" (empty when it has none).
+pub fn lessons_text(markdown: &str) -> String {
+    let lessons = SECTIONS[SECTIONS.len() - 1];
+    let found = sections(markdown);
+    let Some(i) = found.iter().position(|s| s.title == lessons) else {
+        return String::new();
+    };
+    let end = found.get(i + 1).map_or(markdown.len(), |s| s.offset);
+    let text = plain_text(markdown.get(found[i].offset..end).unwrap_or(""));
+    // The heading itself is not what the section says.
+    text.strip_prefix(lessons)
+        .unwrap_or(&text)
+        .trim_start()
+        .to_string()
+}
 
 /// Field handles, looked up once per index.
 #[derive(Clone, Copy)]
@@ -18,6 +35,9 @@ pub struct Fields {
     pub title_en: Field,
     pub topics_text: Field,
     pub body: Field,
+    /// The body's "对青岛的启示" section alone, where a case says what it means for
+    /// Qingdao: task suggestions weigh it apart (`suggest_tasks`); searches do not read it.
+    pub lessons: Field,
     // Character view (grep-like recall).
     pub chars: Field,
     // Exact fields for filters and counts.
@@ -62,7 +82,8 @@ pub fn build() -> (Schema, Fields) {
         title: b.add_text_field("title", words.clone()),
         title_en: b.add_text_field("title_en", words.clone()),
         topics_text: b.add_text_field("topics_text", words.clone()),
-        body: b.add_text_field("body", words),
+        body: b.add_text_field("body", words.clone()),
+        lessons: b.add_text_field("lessons", words),
         chars: b.add_text_field("chars", bigrams),
         city: b.add_text_field("city", STRING),
         country: b.add_text_field("country", STRING),
@@ -84,6 +105,7 @@ impl Fields {
             title_en: f("title_en")?,
             topics_text: f("topics_text")?,
             body: f("body")?,
+            lessons: f("lessons")?,
             chars: f("chars")?,
             city: f("city")?,
             country: f("country")?,
@@ -110,6 +132,10 @@ impl Fields {
         }
         d.add_text(self.topics_text, &topics);
         d.add_text(self.body, &body);
+        let lessons = lessons_text(&case.body);
+        if !lessons.is_empty() {
+            d.add_text(self.lessons, normalize(&lessons));
+        }
         // The character view holds everything a reader sees, each part on its own line so
         // that no bigram spans two parts.
         let all = format!("{title}\n{title_en}\n{}\n{body}", topics.replace(' ', "\n"));

@@ -1,4 +1,5 @@
-//! Queries against the live generation: search, one case, counts, tasks, similar cases.
+//! Queries against the live generation: search, one case, counts, similar cases. (Task
+//! suggestions are in `suggest_tasks`.)
 //!
 //! Opening costs what a query needs and no more: the index files are memory-mapped, the
 //! catalog (plan, places, synonyms) and the compact segmenter dictionary are read only
@@ -22,6 +23,7 @@ use super::query::{self, Filters, MatchMode, Unit};
 use super::schema::Fields;
 use super::snippet;
 use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
+use super::suggest_tasks::Why;
 use super::top_k;
 use super::writer::Catalog;
 use crate::library::Case;
@@ -92,6 +94,10 @@ pub struct Hit {
     /// True when the case has most but not all of the query's words.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// Why the case was suggested for a task (only on `task` and `suggest-links`
+    /// suggestions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
 }
 
 /// A page of results and how many matched in all.
@@ -146,7 +152,7 @@ impl Searcher {
     }
 
     /// The segmenter for queries: the compact dictionary of this generation's words.
-    fn jieba(&self) -> Result<&Jieba, SearchError> {
+    pub(super) fn jieba(&self) -> Result<&Jieba, SearchError> {
         self.jieba
             .get_or_init(|| {
                 let path = self.generation.path.join(WORDS_FILE);
@@ -214,7 +220,7 @@ impl Searcher {
 
     /// The words a normalized word also matches: its synonym groups and, for a place, its
     /// canonical name and aliases.
-    fn expansions(&self, word: &str) -> Vec<String> {
+    pub(super) fn expansions(&self, word: &str) -> Vec<String> {
         self.expansion_map().get(word).cloned().unwrap_or_default()
     }
 
@@ -486,8 +492,34 @@ impl Searcher {
     ) -> Result<Hit, SearchError> {
         let case: Case = serde_json::from_str(self.stored_str(doc, self.fields.case_json))
             .map_err(SearchError::Json)?;
+        Ok(self.hit_of(case, score, needles))
+    }
+
+    /// The index's searcher, for the other query modules of `search`.
+    pub(super) fn index_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// The stored case of a document.
+    pub(super) fn case_at(&self, addr: DocAddress) -> Result<Case, SearchError> {
+        let doc: TantivyDocument = self.reader.searcher().doc(addr)?;
+        serde_json::from_str(self.stored_str(&doc, self.fields.case_json))
+            .map_err(SearchError::Json)
+    }
+
+    /// The case ids of documents, in order.
+    pub(super) fn ids_at(
+        &self,
+        searcher: &tantivy::Searcher,
+        docs: &[DocAddress],
+    ) -> Result<Vec<String>, SearchError> {
+        self.ids_of(searcher, docs)
+    }
+
+    /// A case as a hit, its snippet highlighting `needles`.
+    pub(super) fn hit_of(&self, case: Case, score: f32, needles: &[String]) -> Hit {
         let plain = crate::library::markdown::plain_text(&case.body);
-        Ok(Hit {
+        Hit {
             snippet: snippet::snippet(&plain, needles),
             id: case.id,
             title: case.title,
@@ -498,7 +530,8 @@ impl Searcher {
             tasks: case.tasks,
             score,
             partial: false,
-        })
+            why: None,
+        }
     }
 
     fn doc_by_id(&self, id: &str) -> Result<Option<TantivyDocument>, SearchError> {
@@ -561,100 +594,6 @@ impl Searcher {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
-    }
-
-    /// The cases linked to a task, each scored and highlighted against the task's own text.
-    pub fn task_cases(
-        &self,
-        task_id: &str,
-        limit: usize,
-    ) -> Result<(Vec<Hit>, Vec<Hit>), SearchError> {
-        let catalog = self.catalog()?;
-        let Some(task) = catalog
-            .plan
-            .task(task_id)
-            .or_else(|| catalog.plan.resolve_task(task_id))
-        else {
-            return Err(SearchError::UnknownTask {
-                id: task_id.to_string(),
-                suggestions: suggestions(&catalog.plan.tasks, task_id),
-            });
-        };
-        let text = format!("{} {}", task.title, task.summary);
-        let jieba = self.jieba()?;
-        // The task's subject, not its boilerplate or the places it names: those places'
-        // cases are linked already, and their other cases are about other things.
-        let places = &catalog.places;
-        let units: Vec<Unit> = query::units(&query::parse(&text), jieba, &|w| self.expansions(w))
-            .into_iter()
-            .filter(|u| query::is_keyword(&u.text))
-            .filter(|u| {
-                places.resolve_city(&u.text).is_none() && places.resolve_country(&u.text).is_none()
-            })
-            .collect();
-        let only_task = Filters {
-            tasks: vec![task.id.clone()],
-            ..Filters::default()
-        };
-        let n_linked = self
-            .counts(self.fields.task)?
-            .get(&task.id)
-            .copied()
-            .unwrap_or(0) as usize;
-        // Linked cases first: every one of them, ranked by the task's text.
-        let mut linked = self
-            .run(
-                &text,
-                &[],
-                &Request {
-                    mode: MatchMode::All,
-                    ..Request::new("", only_task.clone(), n_linked.max(1))
-                },
-            )?
-            .hits;
-        let ranked = self.run(
-            &text,
-            &units,
-            &Request {
-                mode: MatchMode::Any,
-                ..Request::new(text.clone(), only_task, n_linked.max(1))
-            },
-        )?;
-        let score_of: HashMap<String, (f32, String)> = ranked
-            .hits
-            .into_iter()
-            .map(|h| (h.id.clone(), (h.score, h.snippet)))
-            .collect();
-        let needles = needles(&units);
-        for h in &mut linked {
-            if let Some((s, snip)) = score_of.get(&h.id) {
-                h.score = *s;
-                h.snippet = snip.clone();
-            } else {
-                let case = self.case(&h.id)?;
-                h.snippet = snippet::snippet(&case.plain_body(), &needles);
-            }
-        }
-        // Cases from the places the plan names for this task lead the list.
-        linked.sort_by(|a, b| {
-            is_precedent(task, b)
-                .cmp(&is_precedent(task, a))
-                .then(b.score.total_cmp(&a.score))
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        let linked_ids: Vec<String> = linked.iter().map(|h| h.id.clone()).collect();
-        let suggested = self
-            .run(
-                &text,
-                &units,
-                &Request {
-                    mode: MatchMode::Any,
-                    exclude_ids: linked_ids,
-                    ..Request::new(text.clone(), Filters::default(), limit)
-                },
-            )?
-            .hits;
-        Ok((linked, suggested))
     }
 
     /// Cases most like `id`: shared topics, tasks, positioning and places, and the words
@@ -738,13 +677,6 @@ impl Searcher {
             relaxed: false,
         })
     }
-}
-
-/// Is this case from a place the plan itself names for the task?
-pub fn is_precedent(task: &crate::library::Task, hit: &Hit) -> bool {
-    task.precedents
-        .iter()
-        .any(|p| hit.cities.contains(p) || hit.countries.contains(p))
 }
 
 /// The canonical names of `values` (any alias, any case), or an error naming the closest
