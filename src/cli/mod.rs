@@ -3,6 +3,7 @@
 //! No parsing or search logic lives here.
 
 mod check;
+mod export;
 mod index;
 mod search;
 mod show;
@@ -60,6 +61,9 @@ pub enum Command {
     Check,
     /// Rebuild the index now; on failure the old index keeps serving.
     Index,
+    /// Every case for another search engine (NDJSON, Elasticsearch/OpenSearch _bulk,
+    /// Typesense), or that engine's mapping.
+    Export(export::ExportArgs),
 }
 
 /// `--json` alone.
@@ -146,6 +150,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Task(a) => tasks::run_task(&env, &a, out),
         Command::Check => check::run(&env, out),
         Command::Index => index::run(&env, out),
+        Command::Export(a) => export::run(&env, &a, out),
     }
 }
 
