@@ -281,3 +281,24 @@ fn export_needs_no_index() {
     export(&sb, &["--format", "ndjson"]);
     assert!(!sb.index().exists(), "export built an index");
 }
+
+#[test]
+fn an_id_comes_before_the_ids_it_prefixes() {
+    // File-name order puts `x-2.md` before `x.md` ('-' sorts before '.'); id order is `x`,
+    // then `x-2`, and the export follows ids.
+    let sb = Sandbox::new();
+    let text = fs::read_to_string(sb.lib().join("new-york-pocket-parks.md")).unwrap();
+    let copy = text.replacen(
+        "id: new-york-pocket-parks\n",
+        "id: new-york-pocket-parks-2\n",
+        1,
+    );
+    assert_ne!(copy, text);
+    fs::write(sb.lib().join("new-york-pocket-parks-2.md"), copy).unwrap();
+    let docs = lines(&export(&sb, &["--format", "ndjson"]));
+    let ids: Vec<&str> = docs.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    assert!(ids.contains(&"new-york-pocket-parks-2"), "{ids:?}");
+}
