@@ -3,6 +3,7 @@
 //! No parsing or search logic lives here.
 
 mod check;
+mod export;
 mod index;
 mod search;
 mod serve;
@@ -67,6 +68,9 @@ pub enum Command {
     Index,
     /// The web page and its JSON API on a local address (http://127.0.0.1:8080/).
     Serve(serve::ServeArgs),
+    /// Every case for another search engine (NDJSON, Elasticsearch/OpenSearch _bulk,
+    /// Typesense), or that engine's mapping.
+    Export(export::ExportArgs),
 }
 
 /// `--json` alone.
@@ -155,6 +159,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Check => check::run(&env, out),
         Command::Index => index::run(&env, out),
         Command::Serve(a) => serve::run(&env, &a, out),
+        Command::Export(a) => export::run(&env, &a, out),
     }
 }
 

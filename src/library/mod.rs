@@ -274,6 +274,18 @@ impl Pending {
         self.case_files.len()
     }
 
+    /// Puts the case files in the order of their names without `.md`. A valid case's id is
+    /// its file's stem, so [`Pending::stream`] on one thread then hands over cases in id
+    /// order (file-name order is not: `a-b.md` sorts before `a.md`, but `a` before `a-b`).
+    pub fn in_id_order(mut self) -> Pending {
+        self.case_files.sort_by(|a, b| {
+            a.name
+                .trim_end_matches(".md")
+                .cmp(b.name.trim_end_matches(".md"))
+        });
+        self
+    }
+
     /// Reads, parses and checks every case on `threads` threads, handing each good case to
     /// `sink` as soon as it is read, in no particular order, and keeping none: memory does
     /// not grow with the library. Then checks what needs all cases (duplicate ids, the

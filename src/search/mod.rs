@@ -1,9 +1,11 @@
 //! The search index: a validated [`Library`](crate::library::Library) becomes an index
 //! generation on disk ([`writer`], [`store`]); a [`Searcher`] opens the live generation
 //! and turns queries into ranked, highlighted hits. Reads no library file itself.
+//! [`export`] hands the cases, cut by the same segmenter, to other engines.
 
 pub mod analysis;
 mod build_dir;
+pub mod export;
 mod gate;
 pub mod insights;
 pub mod query;
