@@ -339,7 +339,8 @@ pub fn case(out: &mut dyn Write, c: &Case, style: &Style) -> io::Result<()> {
     if let Some(en) = &c.title_en {
         writeln!(out, "{}", style.wrap("", "", en))?;
     }
-    writeln!(out, "{}", style.dim(&format!("{}  ({})", c.id, c.path)))?;
+    let origin = format!("{}  ({})", c.id, c.path);
+    writeln!(out, "{}", style.wrap("", "", &style.dim(&origin)))?;
     writeln!(out)?;
     writeln!(
         out,
