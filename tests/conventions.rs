@@ -105,11 +105,14 @@ fn run_env(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> (String, String
     )
 }
 
+/// An environment variable and its value.
+type Var = (&'static str, &'static str);
+
 #[test]
 fn colour_follows_the_flag_then_no_color_then_clicolor_force() {
     let sb = Sandbox::new();
     // (flag, environment, stdout and stderr coloured?) — both streams are pipes here.
-    let cases: [(&str, &[(&str, &str)], bool); 8] = [
+    let cases: [(&str, &[Var], bool); 8] = [
         ("auto", &[], false),
         ("auto", &[("CLICOLOR_FORCE", "1")], true),
         ("auto", &[("NO_COLOR", "1")], false),
