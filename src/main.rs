@@ -4,12 +4,13 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use duibiao::cli::{self, Cli};
+use duibiao::cli::{self, Cli, Term};
 use duibiao::library::LibraryError;
+use duibiao::render::Level;
 use duibiao::search::SearchError;
 use duibiao::workspace::WorkspaceError;
 
-/// Exit codes (CLI.md).
+/// Exit codes (the README's command-line contract).
 const INVALID_LIBRARY: u8 = 1;
 const USAGE: u8 = 2;
 const INDEX_OR_IO: u8 = 3;
@@ -56,9 +57,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = cli::run(cli, &mut out).and_then(|code| {
+    let term = Term::detect(cli.color);
+    let mut out = io::BufWriter::new(term.stdout());
+    let result = cli::run(cli, term, &mut out).and_then(|code| {
         out.flush()?;
         Ok(code)
     });
@@ -69,11 +70,9 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = out.flush();
             if let (Some(LibraryError::Invalid(problems)), _) = causes(&e) {
-                for p in problems {
-                    eprintln!("{p}");
-                }
+                term.problems(problems);
             }
-            eprintln!("duibiao: {e:#}");
+            term.say(Level::Error, &format!("{e:#}"));
             ExitCode::from(exit_code(&e))
         }
     }

@@ -2,54 +2,231 @@
 //! the same values serve the command line, tests and a future web page; JSON output is the
 //! data's own serde form (`cli::write_json`).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use unicode_width::UnicodeWidthStr;
 
-use crate::library::Case;
+use crate::library::{Case, Diagnostic};
 use crate::search::insights::{Stats, TaskRow, TaskView};
 use crate::search::snippet::{CLOSE, OPEN};
 use crate::search::suggest_tasks::{LinkReview, Why};
 use crate::search::{Hit, Results};
 
-/// How to decorate text: bold and colour only on a terminal, and never with NO_COLOR set.
+/// How to decorate text for one stream: colour only when the front end decided that stream
+/// takes it (`--color`, NO_COLOR, CLICOLOR_FORCE, a terminal), and lines wrapped only when
+/// it knows the terminal's width. The styles are anstyle's, so the escape codes are the same
+/// ones clap's own help uses and anstream can translate them for older Windows consoles.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
+    /// Wrap long lines to this many display columns; `None` (a pipe, a file) never wraps.
+    pub width: Option<usize>,
 }
 
+const BOLD: anstyle::Style = anstyle::Style::new().bold();
+const DIM: anstyle::Style = anstyle::Style::new().dimmed();
+const MATCH: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+const WARNING: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+const ERROR: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+
+/// Narrower than this, wrapping would do more harm than good (a mis-reported width).
+const MIN_WRAP_WIDTH: usize = 20;
+
 impl Style {
-    pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    pub fn new(color: bool, width: Option<usize>) -> Style {
         Style {
-            color: !no_color && io::stdout().is_terminal(),
+            color,
+            width: width.filter(|w| *w >= MIN_WRAP_WIDTH),
         }
     }
     pub fn plain() -> Style {
-        Style { color: false }
+        Style {
+            color: false,
+            width: None,
+        }
     }
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(BOLD, s)
     }
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(DIM, s)
     }
-    /// A snippet with its 【】 matches in bold.
+    /// A snippet with its 【】 matches in bold yellow.
     pub fn snippet(&self, s: &str) -> String {
         if !self.color {
             return s.to_string();
         }
-        s.replace(OPEN, &format!("\x1b[1;33m{OPEN}"))
-            .replace(CLOSE, &format!("{CLOSE}\x1b[0m"))
+        s.replace(OPEN, &format!("{MATCH}{OPEN}"))
+            .replace(CLOSE, &format!("{CLOSE}{MATCH:#}"))
     }
+
+    /// `text` as lines no wider than the terminal, the first after `first` and the rest
+    /// after `rest`. Breaks follow Unicode's line-breaking rules, so Chinese text breaks
+    /// between characters (never before a closing mark such as ，) and English between
+    /// words; widths are display widths (a Chinese character is two columns) and ignore
+    /// escape codes. Without a width, the text is left as it is.
+    pub fn wrap(&self, first: &str, rest: &str, text: &str) -> String {
+        let Some(width) = self.width else {
+            return format!("{first}{text}");
+        };
+        let options = textwrap::Options::new(width)
+            .initial_indent(first)
+            .subsequent_indent(rest)
+            .word_separator(textwrap::WordSeparator::Custom(break_points));
+        textwrap::wrap(text, options).join("\n")
+    }
+}
+
+/// Marks a line must not start with (they close what came before).
+const CLOSING: &str = "，。、；：？！）》」』”’】〉…—·%,.;:!?)]}";
+/// Marks a line must not end with (they open what comes after).
+const OPENING: &str = "（《「『“‘【〈([{";
+
+/// The pieces a line may break between: after spaces, as in English, and between two
+/// characters where either is wide (Chinese has no spaces), but never before a closing
+/// mark or after an opening one, and never inside an escape code. textwrap's own Unicode
+/// line breaking would do this too, but since 0.16.3 it brings in the ICU segmenter and
+/// its derive macros, several minutes of compiling for these few rules.
+fn break_points(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    let mut in_escape = false;
+    for (i, c) in line.char_indices() {
+        let wide = |c: char| unicode_width::UnicodeWidthChar::width(c) == Some(2);
+        let breaks = match prev {
+            _ if in_escape => false,
+            None => false,
+            Some(p) if p.is_whitespace() => !c.is_whitespace(),
+            Some(p) => {
+                !c.is_whitespace()
+                    && (wide(p) || wide(c))
+                    && !CLOSING.contains(c)
+                    && !OPENING.contains(p)
+            }
+        };
+        if breaks && i > start {
+            words.push(textwrap::core::Word::from(&line[start..i]));
+            start = i;
+        }
+        if c == '\x1b' {
+            in_escape = true;
+        } else if in_escape && c != '[' && ('@'..='~').contains(&c) {
+            in_escape = false;
+        }
+        prev = Some(c);
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
+/// What kind of line a message on stderr is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Something the user may want to know (the index was rebuilt).
+    Note,
+    Warning,
+    Error,
+}
+
+/// A line for stderr: `duibiao: ` and the text, with warnings and errors marked in colour
+/// when stderr takes colour. The words are the same either way, so scripts that read
+/// stderr see no difference.
+pub fn message(style: &Style, level: Level, text: &str) -> String {
+    match level {
+        Level::Note => format!("{} {text}", style.bold("duibiao:")),
+        Level::Error => format!("{} {text}", style.paint(ERROR, "duibiao:")),
+        Level::Warning => match text.strip_prefix("warning:") {
+            Some(rest) => format!(
+                "{} {}{rest}",
+                style.bold("duibiao:"),
+                style.paint(WARNING, "warning:")
+            ),
+            None => format!("{} {}", style.paint(WARNING, "duibiao:"), text),
+        },
+    }
+}
+
+/// A problem as `path:line:col: message; hint`, the place in bold.
+pub fn problem(style: &Style, p: &Diagnostic) -> String {
+    let place = format!("{}:{}:{}:", p.path.display(), p.line, p.col);
+    let mut s = format!("{} {}", style.bold(&place), p.message);
+    if let Some(hint) = &p.hint {
+        s.push_str("; ");
+        s.push_str(hint);
+    }
+    s
+}
+
+/// A problem as `check --format json` prints it, one object a line.
+#[derive(Debug, serde::Serialize)]
+pub struct ProblemJson<'a> {
+    pub path: String,
+    pub line: usize,
+    /// In display columns, as in the text form (a Chinese character is two columns).
+    pub column: usize,
+    pub message: &'a str,
+    /// What to do about it, or null.
+    pub hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Diagnostic> for ProblemJson<'a> {
+    fn from(p: &'a Diagnostic) -> Self {
+        ProblemJson {
+            path: p.path.display().to_string(),
+            line: p.line,
+            column: p.col,
+            message: &p.message,
+            hint: p.hint.as_deref(),
+        }
+    }
+}
+
+/// A problem as a GitHub Actions workflow command, so a CI job shows it on the file's line:
+/// `::error file=…,line=…,col=…,title=duibiao check::message`. The hint follows the message
+/// on a second line.
+pub fn github_annotation(p: &Diagnostic) -> String {
+    let mut message = p.message.clone();
+    if let Some(hint) = &p.hint {
+        message.push('\n');
+        message.push_str(hint);
+    }
+    format!(
+        "::error file={},line={},col={},title={}::{}",
+        escape_property(&p.path.display().to_string()),
+        p.line,
+        p.col,
+        escape_property("duibiao check"),
+        escape_data(&message)
+    )
+}
+
+/// A workflow command's message: `%`, CR and LF are encoded, as GitHub's runner decodes them.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: also `:` and `,`, which would end the value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 fn meta_line(
@@ -71,31 +248,30 @@ fn meta_line(
     parts.join(" | ")
 }
 
+/// Where a hit's second and later lines start.
+const INDENT: &str = "    ";
+
 fn hit(out: &mut dyn Write, n: usize, h: &Hit, style: &Style, show_score: bool) -> io::Result<()> {
     let score = if show_score {
         format!("  {:.2}", h.score)
     } else {
         String::new()
     };
-    writeln!(
-        out,
-        "{n:>2}. {}  {}{}",
+    let head = format!(
+        "{}  {}{}",
         style.bold(&h.title),
         style.dim(&h.id),
         style.dim(&score)
-    )?;
-    writeln!(
-        out,
-        "    {}",
-        style.dim(&meta_line(
-            &h.cities,
-            &h.countries,
-            &h.positioning,
-            &h.tasks
-        ))
-    )?;
+    );
+    writeln!(out, "{}", style.wrap(&format!("{n:>2}. "), INDENT, &head))?;
+    let meta = meta_line(&h.cities, &h.countries, &h.positioning, &h.tasks);
+    writeln!(out, "{}", style.wrap(INDENT, INDENT, &style.dim(&meta)))?;
     if !h.snippet.is_empty() {
-        writeln!(out, "    {}", style.snippet(&h.snippet))?;
+        writeln!(
+            out,
+            "{}",
+            style.wrap(INDENT, INDENT, &style.snippet(&h.snippet))
+        )?;
     }
     if let Some(line) = h.why.as_ref().and_then(why_line) {
         writeln!(out, "    {}", style.dim(&line))?;
@@ -219,19 +395,28 @@ pub fn similar(out: &mut dyn Write, r: &Results, style: &Style) -> io::Result<()
 
 /// A case, whole: its header, then the body rendered for a terminal.
 pub fn case(out: &mut dyn Write, c: &Case, style: &Style) -> io::Result<()> {
-    writeln!(out, "{}", style.bold(&c.title))?;
+    writeln!(out, "{}", style.wrap("", "", &style.bold(&c.title)))?;
     if let Some(en) = &c.title_en {
-        writeln!(out, "{en}")?;
+        writeln!(out, "{}", style.wrap("", "", en))?;
     }
-    writeln!(out, "{}", style.dim(&format!("{}  ({})", c.id, c.path)))?;
+    let origin = format!("{}  ({})", c.id, c.path);
+    writeln!(out, "{}", style.wrap("", "", &style.dim(&origin)))?;
     writeln!(out)?;
     writeln!(
         out,
         "地点  {}",
         meta_line(&c.cities, &c.countries, &[], &[])
     )?;
-    writeln!(out, "定位  {}", c.positioning.join("、"))?;
-    writeln!(out, "主题  {}", c.topics.join(" · "))?;
+    writeln!(
+        out,
+        "{}",
+        style.wrap("定位  ", "      ", &c.positioning.join("、"))
+    )?;
+    writeln!(
+        out,
+        "{}",
+        style.wrap("主题  ", "      ", &c.topics.join(" · "))
+    )?;
     if !c.tasks.is_empty() {
         writeln!(out, "任务  {}", c.tasks.join(" "))?;
     }
@@ -245,10 +430,11 @@ pub fn case(out: &mut dyn Write, c: &Case, style: &Style) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", style.bold("来源"))?;
     for s in &c.sources {
-        match &s.url {
-            Some(u) => writeln!(out, "  • {} <{u}>", s.title)?,
-            None => writeln!(out, "  • {}", s.title)?,
-        }
+        let text = match &s.url {
+            Some(u) => format!("{} <{u}>", s.title),
+            None => s.title.clone(),
+        };
+        writeln!(out, "{}", style.wrap("  • ", "    ", &text))?;
     }
     Ok(())
 }
@@ -263,7 +449,18 @@ fn markdown(out: &mut dyn Write, md: &str, style: &Style) -> io::Result<()> {
     let mut link: Option<String> = None;
     let flush = |out: &mut dyn Write, line: &mut String| -> io::Result<()> {
         if !line.trim().is_empty() {
-            writeln!(out, "{line}")?;
+            // A list item's later lines start under its text, not under its bullet.
+            let body = line.trim_start_matches(' ');
+            let mut lead = line.len() - body.len();
+            if body.starts_with("• ") {
+                lead += "• ".len();
+            }
+            let (first, text) = line.split_at(lead);
+            writeln!(
+                out,
+                "{}",
+                style.wrap(first, &" ".repeat(first.width()), text)
+            )?;
         }
         line.clear();
         Ok(())
@@ -377,6 +574,9 @@ pub fn stats(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Result<()> {
     bars(out, "By year last checked", &checked, style, 20)
 }
 
+/// Where a task's later lines start in `tasks`: under its title.
+const TASK_INDENT: &str = "          ";
+
 pub fn tasks(out: &mut dyn Write, rows: &[TaskRow], style: &Style) -> io::Result<()> {
     let mut last = "";
     for r in rows {
@@ -394,8 +594,9 @@ pub fn tasks(out: &mut dyn Write, rows: &[TaskRow], style: &Style) -> io::Result
         } else {
             format!("[{}] {}", r.cases.len(), r.cases.join(", "))
         };
-        writeln!(out, "  {}  {}", style.bold(&r.id), r.title)?;
-        writeln!(out, "          {cases}")?;
+        let head = format!("{}  {}", style.bold(&r.id), r.title);
+        writeln!(out, "{}", style.wrap("  ", TASK_INDENT, &head))?;
+        writeln!(out, "{}", style.wrap(TASK_INDENT, TASK_INDENT, &cases))?;
     }
     let covered = rows.iter().filter(|r| !r.cases.is_empty()).count();
     writeln!(out)?;
@@ -408,15 +609,17 @@ pub fn tasks(out: &mut dyn Write, rows: &[TaskRow], style: &Style) -> io::Result
 
 pub fn task(out: &mut dyn Write, v: &TaskView, style: &Style) -> io::Result<()> {
     let t = &v.task;
-    writeln!(out, "{}  {}", style.bold(&t.id), style.bold(&t.title))?;
+    let head = format!("{}  {}", style.bold(&t.id), style.bold(&t.title));
+    writeln!(out, "{}", style.wrap("", "", &head))?;
     writeln!(
         out,
         "{}",
         style.dim(&format!("{} ({})", t.positioning, t.positioning_code))
     )?;
-    writeln!(out, "{}", t.summary)?;
+    writeln!(out, "{}", style.wrap("", "", &t.summary))?;
     if !t.precedents.is_empty() {
-        writeln!(out, "the plan names: {}", t.precedents.join("、"))?;
+        let names = t.precedents.join("、");
+        writeln!(out, "{}", style.wrap("the plan names: ", "", &names))?;
     }
     writeln!(out)?;
     writeln!(
@@ -443,4 +646,89 @@ pub fn task(out: &mut dyn Write, v: &TaskView, style: &Style) -> io::Result<()> 
         hit(out, i + 1, h, style, true)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_counts_chinese_characters_as_two_columns() {
+        let style = Style::new(false, Some(24));
+        let text = "口袋公园是小而精致的城市绿地，一般不到一公顷。";
+        let wrapped = style.wrap("    ", "    ", text);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 1, "{wrapped}");
+        for l in &lines {
+            assert!(l.width() <= 24, "{l:?} is {} columns", l.width());
+            assert!(l.starts_with("    "), "{l:?}");
+        }
+        // Nothing is lost or reordered, and no line starts with a closing mark.
+        let joined: String = lines.iter().map(|l| l.trim_start()).collect();
+        assert_eq!(joined, text);
+        assert!(lines.iter().all(|l| !l.trim_start().starts_with('，')));
+    }
+
+    #[test]
+    fn wrapping_breaks_english_between_words() {
+        let style = Style::new(false, Some(20));
+        let wrapped = style.wrap("", "", "Boston's Emerald Necklace park system");
+        assert_eq!(wrapped, "Boston's Emerald\nNecklace park system");
+    }
+
+    #[test]
+    fn escape_codes_take_no_columns() {
+        let plain = Style::new(false, Some(20)).wrap("", "", "aaaa bbbb cccc dddd eeee");
+        let coloured = Style::new(true, Some(20));
+        let painted = coloured.wrap("", "", &coloured.bold("aaaa bbbb cccc dddd eeee"));
+        assert_eq!(
+            plain.lines().count(),
+            painted.lines().count(),
+            "{painted:?}"
+        );
+        assert!(painted.contains("\x1b[1m"), "{painted:?}");
+    }
+
+    #[test]
+    fn no_width_no_wrapping_and_no_colour_no_codes() {
+        let style = Style::plain();
+        let long = "口袋公园".repeat(100);
+        assert_eq!(style.wrap("  ", "  ", &long), format!("  {long}"));
+        assert_eq!(style.bold("x"), "x");
+        assert_eq!(style.snippet("a【b】c"), "a【b】c");
+        let coloured = Style::new(true, None);
+        assert_eq!(coloured.snippet("a【b】c"), "a\x1b[1m\x1b[33m【b】\x1b[0mc");
+    }
+
+    #[test]
+    fn github_annotations_escape_what_the_runner_decodes() {
+        let p = Diagnostic {
+            path: "cases/a,b:c%.md".into(),
+            line: 3,
+            col: 8,
+            message: "100% wrong:\r\nsecond, line".into(),
+            hint: Some("did you mean \"波士顿\"?".into()),
+        };
+        assert_eq!(
+            github_annotation(&p),
+            "::error file=cases/a%2Cb%3Ac%25.md,line=3,col=8,title=duibiao check::\
+             100% wrong:%0D%0Asecond, line%0Adid you mean \"波士顿\"?"
+                .replace("100% ", "100%25 ")
+        );
+    }
+
+    #[test]
+    fn messages_keep_their_words_in_colour() {
+        let plain = Style::plain();
+        let coloured = Style::new(true, None);
+        for level in [Level::Note, Level::Warning, Level::Error] {
+            let text = "warning: the library has 2 problem(s)";
+            let a = message(&plain, level, text);
+            let b = message(&coloured, level, text);
+            assert_eq!(a, format!("duibiao: {text}"));
+            assert_ne!(a, b);
+            let stripped: String = anstream::adapter::strip_str(&b).to_string();
+            assert_eq!(stripped, a);
+        }
+    }
 }

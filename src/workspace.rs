@@ -1,7 +1,8 @@
 //! Where the library and its index are, and keeping the index fresh.
 //!
-//! Resolution follows CLI.md: `--library`, then `DUIBIAO_LIBRARY`, then `./cases` when it
-//! holds a plan.yaml, else the library compiled into the binary. The index of a folder
+//! Resolution follows the README's command-line contract: `--library`, then
+//! `DUIBIAO_LIBRARY`, then `./cases` when it holds a plan.yaml, else the library compiled
+//! into the binary. The index of a folder
 //! named `cases` lives in `index/` beside it (the project's layout); any other library's
 //! index, and the built-in library's, live under the user's cache directory.
 
@@ -45,13 +46,13 @@ pub enum Freshness {
     },
 }
 
+/// The user's cache folder for duibiao: `$XDG_CACHE_HOME` (when absolute) or `~/.cache` on
+/// Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows (the `dirs` crate's
+/// rules); the temporary folder when the system names none.
 fn cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("duibiao")
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("duibiao")
 }
 
 impl Workspace {

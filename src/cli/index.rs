@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use super::Env;
 use crate::library::LibraryError;
+use crate::render::Level;
 use crate::workspace::WorkspaceError;
 
 /// Libraries smaller than this build in well under a second: no progress bar.
@@ -30,7 +31,12 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
             progress_bar(done, total);
         }
     };
-    let wait = || eprintln!("duibiao: waiting for another build of the index to finish…");
+    let wait = || {
+        env.term.say(
+            Level::Note,
+            "waiting for another build of the index to finish…",
+        )
+    };
     match env.workspace.build(wait, &progress) {
         Ok(report) => {
             if report.cases == 0 {
@@ -50,12 +56,13 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
             Ok(0)
         }
         Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            eprintln!(
-                "duibiao: index not built: the library has {} problem(s); the previous index is unchanged",
-                problems.len()
+            env.term.problems(&problems);
+            env.term.say(
+                Level::Error,
+                &format!(
+                    "index not built: the library has {} problem(s); the previous index is unchanged",
+                    problems.len()
+                ),
             );
             Ok(1)
         }

@@ -4,6 +4,7 @@
 
 mod check;
 mod export;
+mod conventions;
 mod index;
 mod search;
 mod serve;
@@ -13,12 +14,12 @@ mod stats;
 mod suggest_links;
 mod tasks;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::render::Style;
+use crate::render::{self, Level, Style};
 use crate::search::{RawFilters, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
@@ -39,6 +40,17 @@ pub struct Cli {
     /// Fail instead of rebuilding a missing or stale index.
     #[arg(long, global = true)]
     pub no_rebuild: bool,
+
+    /// When to colour output: auto colours a stream only when it is a terminal, and
+    /// honours NO_COLOR (never) and CLICOLOR_FORCE (always).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
 
     #[command(subcommand)]
     pub command: Command,
@@ -63,7 +75,7 @@ pub enum Command {
     /// for an editor, and the tasks no case informs.
     SuggestLinks(suggest_links::SuggestLinksArgs),
     /// Validate the whole library; every problem as path:line:col: message.
-    Check,
+    Check(check::CheckArgs),
     /// Rebuild the index now; on failure the old index keeps serving.
     Index,
     /// The web page and its JSON API on a local address (http://127.0.0.1:8080/).
@@ -71,12 +83,94 @@ pub enum Command {
     /// Every case for another search engine (NDJSON, Elasticsearch/OpenSearch _bulk,
     /// Typesense), or that engine's mapping.
     Export(export::ExportArgs),
+    /// Print a shell completion script (see the README for where to put it).
+    Completions(conventions::CompletionsArgs),
+    /// Print the man page (roff), e.g. `duibiao man > ~/.local/share/man/man1/duibiao.1`.
+    Man,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How stdout and stderr are decorated, decided once per run from `--color`, the
+/// environment (NO_COLOR, CLICOLOR_FORCE, CLICOLOR, TERM) and whether each stream is a
+/// terminal: output piped into a file while messages go to a terminal colours only the
+/// messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Term {
+    /// For what a command prints on stdout.
+    pub out: Style,
+    /// For messages on stderr.
+    pub err: Style,
+}
+
+impl Term {
+    pub fn detect(when: ColorWhen) -> Term {
+        // anstream's rules for "auto" (the ones clap follows): NO_COLOR wins, then
+        // CLICOLOR_FORCE, then a terminal that is not TERM=dumb.
+        let colour = |auto: anstream::ColorChoice| match when {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => auto != anstream::ColorChoice::Never,
+        };
+        let stdout = io::stdout();
+        let out = colour(anstream::AutoStream::choice(&stdout));
+        let err = colour(anstream::AutoStream::choice(&io::stderr()));
+        // Wrap only for a person reading a terminal; a pipe or a file gets whole lines.
+        let width = stdout
+            .is_terminal()
+            .then(|| terminal_size::terminal_size_of(&stdout))
+            .flatten()
+            .map(|(w, _)| usize::from(w.0));
+        Term {
+            out: Style::new(out, width),
+            err: Style::new(err, None),
+        }
+    }
+
+    /// stdout as the commands write to it: escape codes passed through (or translated for
+    /// an old Windows console) when it takes colour, the bytes as they are otherwise.
+    pub fn stdout(&self) -> Box<dyn Write> {
+        let lock = io::stdout().lock();
+        if self.out.color {
+            Box::new(anstream::AutoStream::always(lock))
+        } else {
+            Box::new(lock)
+        }
+    }
+
+    fn stderr(&self) -> anstream::AutoStream<io::StderrLock<'static>> {
+        let lock = io::stderr().lock();
+        if self.err.color {
+            anstream::AutoStream::always(lock)
+        } else {
+            anstream::AutoStream::never(lock)
+        }
+    }
+
+    /// Writes one message to stderr. A failed write to stderr has nowhere to be reported.
+    pub fn say(&self, level: Level, text: &str) {
+        let _ = writeln!(self.stderr(), "{}", render::message(&self.err, level, text));
+    }
+
+    /// Writes the library's problems to stderr, one a line.
+    pub fn problems(&self, problems: &[crate::library::Diagnostic]) {
+        let mut err = self.stderr();
+        for p in problems {
+            let _ = writeln!(err, "{}", render::problem(&self.err, p));
+        }
+    }
 }
 
 /// `--json` alone.
 #[derive(Debug, Args)]
 pub struct JsonFlag {
-    /// Print JSON (the shapes in CLI.md) instead of text.
+    /// Print JSON (the shapes in the README's command-line contract) instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -117,36 +211,49 @@ impl FilterArgs {
 pub struct Env {
     pub workspace: Workspace,
     pub rebuild: bool,
+    /// How to decorate stdout.
     pub style: Style,
+    /// How to write to stderr.
+    pub term: Term,
 }
 
 impl Env {
     /// A searcher on a fresh index; says on stderr when it rebuilt or fell back.
     pub fn searcher(&self) -> Result<Searcher, WorkspaceError> {
         let (searcher, freshness) = self.workspace.searcher(self.rebuild, || {
-            eprintln!("duibiao: waiting for another build of the index to finish…");
+            self.term.say(
+                Level::Note,
+                "waiting for another build of the index to finish…",
+            );
         })?;
         match freshness {
             Freshness::Fresh => {}
-            Freshness::Rebuilt { reason, report } => eprintln!(
-                "duibiao: index rebuilt ({reason}): {} cases in {:.2} s",
-                report.cases,
-                report.elapsed.as_secs_f64()
+            Freshness::Rebuilt { reason, report } => self.term.say(
+                Level::Note,
+                &format!(
+                    "index rebuilt ({reason}): {} cases in {:.2} s",
+                    report.cases,
+                    report.elapsed.as_secs_f64()
+                ),
             ),
-            Freshness::StaleButBroken { problems } => eprintln!(
-                "duibiao: warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
+            Freshness::StaleButBroken { problems } => self.term.say(
+                Level::Warning,
+                &format!(
+                    "warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
+                ),
             ),
         }
         Ok(searcher)
     }
 }
 
-/// Runs the parsed command, writing its output to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
+/// Runs the parsed command, writing its output to `out` and its messages through `term`.
+pub fn run(cli: Cli, term: Term, out: &mut dyn Write) -> anyhow::Result<i32> {
     let env = Env {
         workspace: Workspace::resolve(cli.library, cli.index),
         rebuild: !cli.no_rebuild,
-        style: Style::detect(),
+        style: term.out,
+        term,
     };
     match cli.command {
         Command::Search(a) => search::run(&env, &a, out),
@@ -156,10 +263,12 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Tasks(a) => tasks::run_tasks(&env, &a, out),
         Command::Task(a) => tasks::run_task(&env, &a, out),
         Command::SuggestLinks(a) => suggest_links::run(&env, &a, out),
-        Command::Check => check::run(&env, out),
-        Command::Index => index::run(&env, out),
         Command::Serve(a) => serve::run(&env, &a, out),
         Command::Export(a) => export::run(&env, &a, out),
+        Command::Check(a) => check::run(&env, &a, out),
+        Command::Index => index::run(&env, out),
+        Command::Completions(a) => conventions::completions(&a, out),
+        Command::Man => conventions::man(out),
     }
 }
 

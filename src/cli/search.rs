@@ -18,7 +18,7 @@ pub struct SearchArgs {
     /// How many hits to show.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub limit: usize,
-    /// Print JSON (CLI.md) instead of text.
+    /// Print JSON (see the README: command-line contract) instead of text.
     #[arg(long)]
     pub json: bool,
 }

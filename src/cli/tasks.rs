@@ -13,7 +13,7 @@ pub struct TasksArgs {
     /// Only tasks under this positioning (name, code or alias); repeatable.
     #[arg(long, value_name = "POSITIONING")]
     pub positioning: Vec<String>,
-    /// Print JSON (CLI.md).
+    /// Print JSON (see the README: command-line contract).
     #[arg(long)]
     pub json: bool,
 }
@@ -25,7 +25,7 @@ pub struct TaskArgs {
     /// How many suggested cases to show (after every linked one).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub limit: usize,
-    /// Print JSON (CLI.md).
+    /// Print JSON (see the README: command-line contract).
     #[arg(long)]
     pub json: bool,
 }

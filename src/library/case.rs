@@ -67,7 +67,7 @@ impl Case {
     }
 }
 
-/// The front matter as written. Field docs are the schema (LIBRARY-FORMAT.md).
+/// The front matter as written. Field docs are the schema (cases/README.md).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCase {
@@ -194,7 +194,7 @@ fn parse_inner(
     if file.text.trim().is_empty() {
         diags.file(
             file.path,
-            "file is empty; a case needs front matter and a body (see LIBRARY-FORMAT.md)",
+            "file is empty; a case needs front matter and a body (see cases/README.md)",
         );
         return None;
     }

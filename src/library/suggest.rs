@@ -3,21 +3,10 @@
 //! Used for unknown keys, places, positionings, tasks and filter values alike, so every
 //! such message names real alternatives instead of leaving the user to guess.
 
-/// Edit distance between two strings, counted in characters (so 波士顿 vs 波斯顿 is 1).
+/// Edit distance between two strings, counted in characters (so 波士顿 vs 波斯顿 is 1):
+/// strsim's Levenshtein works on `char`s, which is what a typo in Chinese or English is.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
 /// A candidate: the name matched against, and the canonical name it stands for.

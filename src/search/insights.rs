@@ -122,7 +122,7 @@ pub fn task_view(searcher: &Searcher, id: &str, limit: usize) -> Result<TaskView
     })
 }
 
-/// The library in numbers (CLI.md's `stats --json`).
+/// The library in numbers (`stats --json` in the README's command-line contract).
 #[derive(Debug, Serialize)]
 pub struct Stats {
     pub cases: u64,

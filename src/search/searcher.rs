@@ -79,7 +79,8 @@ impl Request {
     }
 }
 
-/// One result, as the command line prints it and scripts read it (CLI.md).
+/// One result, as the command line prints it and scripts read it (README: command-line
+/// contract).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Hit {
     pub id: String,
