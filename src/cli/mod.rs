@@ -3,8 +3,8 @@
 //! No parsing or search logic lives here.
 
 mod check;
-mod export;
 mod conventions;
+mod export;
 mod index;
 mod search;
 mod serve;
