@@ -156,6 +156,21 @@ fn library_files_behind_symlinks_are_read_and_odd_ones_reported() {
     }
 }
 
+/// Issue 19, defect 9: `--limit 0` showed one hit. Zero means no hits; the total still
+/// counts every match.
+#[test]
+fn limit_zero_shows_no_hits_but_counts_them() {
+    let sb = Sandbox::new();
+    let v = sb.json(&["search", "口袋公园", "--limit", "0"]);
+    assert_eq!(v["total"], 2);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 0);
+    let v = sb.json(&["search", "--limit", "0"]);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 0);
+    assert!(v["total"].as_u64().unwrap() > 0);
+    let v = sb.json(&["similar", "new-york-pocket-parks", "--limit", "0"]);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 0);
+}
+
 /// Issue 19, defect 10: a file named `\e[31mred.md` was echoed raw to the terminal by
 /// `check`. Control characters in paths are escaped in every message.
 #[test]

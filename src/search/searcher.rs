@@ -293,6 +293,9 @@ impl Searcher {
                     }));
             }
         }
+        // `--limit 0` asks for the count alone: no hits, every match counted. (Collectors
+        // need room for one.)
+        results.hits.truncate(req.limit);
         Ok(results)
     }
 
@@ -720,6 +723,7 @@ impl Searcher {
             hits.push(self.hit(&doc, score, &needles)?);
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(limit);
         Ok(Results {
             query: case.id,
             total,
