@@ -68,12 +68,19 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
+            // A stderr that cannot be written loses the message, not the exit code.
+            let mut err = io::stderr().lock();
             if let (Some(LibraryError::Invalid(problems)), _) = causes(&e) {
                 for p in problems {
-                    eprintln!("{p}");
+                    let _ = writeln!(err, "{p}");
                 }
             }
-            eprintln!("duibiao: {e:#}");
+            let _ = writeln!(err, "duibiao: {e:#}");
+            if let (_, Some(s)) = causes(&e)
+                && s.is_disk_full()
+            {
+                let _ = writeln!(err, "duibiao: {}", duibiao::search::DISK_FULL_HINT);
+            }
             ExitCode::from(exit_code(&e))
         }
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::library::source::Check;
 use crate::library::{self, Library, LibraryError, Origin, source};
-use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, store};
+use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, guard, store};
 
 /// Why a search could not get an index.
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +19,10 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(
-        "the index in {0} is missing or out of date, and --no-rebuild was given; run `duibiao index`"
+        "the index in {} cannot be used ({reason}), and --no-rebuild was given; run `duibiao index`",
+        crate::library::diag::shown(.dir)
     )]
-    Stale(PathBuf),
+    Stale { dir: PathBuf, reason: String },
 }
 
 /// A resolved library and index folder.
@@ -42,6 +43,11 @@ pub enum Freshness {
     /// The library is broken; the last good index is used.
     StaleButBroken {
         problems: usize,
+    },
+    /// A rebuild failed on an I/O error (a full disk, say); the last good index is used.
+    StaleRebuildFailed {
+        reason: String,
+        error: String,
     },
 }
 
@@ -86,14 +92,15 @@ impl Workspace {
 
     /// Why the live generation cannot serve this library, or `None` when it can.
     fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
-        let Some(current) = self.index.current() else {
-            return Ok(Some("no index yet".into()));
+        let current = match self.index.open_current() {
+            Ok(c) => c,
+            Err(why) => return Ok(Some(why)),
         };
         let meta = &current.meta;
         if meta.tool != store::tool_version() {
             return Ok(Some(format!("built by duibiao {}", meta.tool)));
         }
-        if meta.library != self.origin.describe() {
+        if meta.library_key != self.origin.key() {
             return Ok(Some(format!("built from {}", meta.library)));
         }
         Ok(match &self.origin {
@@ -141,24 +148,40 @@ impl Workspace {
         on_wait: impl FnOnce(),
     ) -> Result<(Searcher, Freshness), WorkspaceError> {
         let reason = self.stale_reason()?;
+        let mut open_error = None;
         if reason.is_none()
             && let Some(current) = self.index.current()
         {
-            match Searcher::open(current) {
+            match open(current) {
                 Ok(s) => return Ok((s, Freshness::Fresh)),
                 Err(e) if !rebuild => return Err(e.into()),
-                Err(_) => {}
+                Err(e) => open_error = Some(e.to_string()),
             }
         }
+        let reason = reason
+            .or(open_error)
+            .unwrap_or_else(|| "index unreadable".into());
         if !rebuild {
-            return Err(WorkspaceError::Stale(self.index.root.clone()));
+            return Err(WorkspaceError::Stale {
+                dir: self.index.root.clone(),
+                reason,
+            });
         }
-        let reason = reason.unwrap_or_else(|| "index unreadable".into());
+        self.rebuilt(reason, on_wait)
+    }
+
+    /// Rebuilds, then opens the new generation. When the library is broken, or the build
+    /// fails on I/O (a full disk), the last good generation keeps serving, if there is one.
+    fn rebuilt(
+        &self,
+        reason: String,
+        on_wait: impl FnOnce(),
+    ) -> Result<(Searcher, Freshness), WorkspaceError> {
         let report = match self.build(on_wait, &|_, _| {}) {
             Ok(r) => r,
             Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
                 if let Some(current) = self.index.current()
-                    && let Ok(s) = Searcher::open(current)
+                    && let Ok(s) = open(current)
                 {
                     return Ok((
                         s,
@@ -169,15 +192,62 @@ impl Workspace {
                 }
                 return Err(LibraryError::Invalid(problems).into());
             }
+            Err(WorkspaceError::Search(e)) => {
+                if let Some(current) = self.index.current()
+                    && let Ok(s) = open(current)
+                {
+                    return Ok((
+                        s,
+                        Freshness::StaleRebuildFailed {
+                            reason,
+                            error: e.explained(),
+                        },
+                    ));
+                }
+                return Err(e.into());
+            }
             Err(e) => return Err(e),
         };
         let current = self
             .index
-            .current()
-            .ok_or_else(|| WorkspaceError::Stale(self.index.root.clone()))?;
-        Ok((
-            Searcher::open(current)?,
-            Freshness::Rebuilt { reason, report },
-        ))
+            .open_current()
+            .map_err(|reason| WorkspaceError::Stale {
+                dir: self.index.root.clone(),
+                reason,
+            })?;
+        Ok((open(current)?, Freshness::Rebuilt { reason, report }))
     }
+
+    /// Runs `f` on a searcher of a fresh index. A failure of the index itself while `f`
+    /// reads it (an error, or a panic inside tantivy on damaged bytes that no stamp
+    /// showed) rebuilds the index and runs `f` again, once; under `--no-rebuild`
+    /// (`rebuild` false) it is returned (exit 3).
+    pub fn query<T>(
+        &self,
+        rebuild: bool,
+        on_wait: impl FnOnce(),
+        f: impl Fn(&Searcher) -> Result<T, SearchError>,
+    ) -> Result<(T, Freshness), WorkspaceError> {
+        let (searcher, freshness) = self.searcher(rebuild, on_wait)?;
+        let e = match guard::catch(|| f(&searcher)) {
+            Ok(v) => return Ok((v, freshness)),
+            Err(e) => e,
+        };
+        let fresh = matches!(freshness, Freshness::Fresh);
+        if !e.is_index_failure() || !rebuild || !fresh {
+            return Err(e.into());
+        }
+        drop(searcher);
+        let (searcher, freshness) = self.rebuilt(e.to_string(), || {})?;
+        if !matches!(freshness, Freshness::Rebuilt { .. }) {
+            return Err(e.into());
+        }
+        Ok((guard::catch(|| f(&searcher))?, freshness))
+    }
+}
+
+/// Opens a generation inside the panic boundary: tantivy reads footers and term
+/// dictionaries as it opens.
+fn open(generation: store::Generation) -> Result<Searcher, SearchError> {
+    guard::catch(|| Searcher::open(generation))
 }

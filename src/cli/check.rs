@@ -41,11 +41,11 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
                 writeln!(out, "{p}")?;
             }
             let files: std::collections::BTreeSet<_> = problems.iter().map(|p| &p.path).collect();
-            eprintln!(
+            super::say(format_args!(
                 "duibiao: {} problem(s) in {} file(s)",
                 problems.len(),
                 files.len()
-            );
+            ));
             Ok(1)
         }
         Err(e) => Err(e.into()),

@@ -13,13 +13,15 @@ const PROGRESS_MIN_CASES: usize = 2_000;
 fn progress_bar(done: usize, total: usize) {
     let width = 30;
     let filled = done * width / total.max(1);
-    eprint!(
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
         "\rindexing [{}{}] {done}/{total}",
         "#".repeat(filled),
         "-".repeat(width - filled)
     );
     if done == total {
-        eprintln!();
+        let _ = writeln!(err);
     }
 }
 
@@ -30,7 +32,7 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
             progress_bar(done, total);
         }
     };
-    let wait = || eprintln!("duibiao: waiting for another build of the index to finish…");
+    let wait = || super::say("duibiao: waiting for another build of the index to finish…");
     match env.workspace.build(wait, &progress) {
         Ok(report) => {
             if report.cases == 0 {
@@ -45,18 +47,18 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
                 report.cases,
                 report.elapsed.as_secs_f64(),
                 report.bytes as f64 / 1_048_576.0,
-                report.generation.display()
+                crate::library::diag::shown(&report.generation)
             )?;
             Ok(0)
         }
         Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
             for p in &problems {
-                eprintln!("{p}");
+                super::say(p);
             }
-            eprintln!(
+            super::say(format_args!(
                 "duibiao: index not built: the library has {} problem(s); the previous index is unchanged",
                 problems.len()
-            );
+            ));
             Ok(1)
         }
         Err(e) => Err(e.into()),

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::Style;
-use crate::search::{RawFilters, Searcher};
+use crate::search::{RawFilters, SearchError, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
 /// duibiao (对标): search a library of benchmark cases for Qingdao's "国际化+" action plan.
@@ -109,24 +109,52 @@ pub struct Env {
     pub style: Style,
 }
 
+/// Writes one line to stderr. A stderr that cannot be written (`2>/dev/full`, a closed
+/// pipe) loses the message but changes nothing else: `eprintln!` would panic.
+pub fn say(msg: impl std::fmt::Display) {
+    let _ = writeln!(io::stderr(), "{msg}");
+}
+
 impl Env {
-    /// A searcher on a fresh index; says on stderr when it rebuilt or fell back.
+    /// Runs `f` on a searcher of a fresh index (rebuilt first, or after damage shows, as
+    /// [`Workspace::query`] says); says on stderr when it rebuilt or fell back.
+    pub fn query<T>(
+        &self,
+        f: impl Fn(&Searcher) -> Result<T, SearchError>,
+    ) -> Result<T, WorkspaceError> {
+        let (value, freshness) = self.workspace.query(self.rebuild, wait_message, f)?;
+        report(freshness);
+        Ok(value)
+    }
+
+    /// A searcher on a fresh index; says on stderr when it rebuilt or fell back. Prefer
+    /// [`Env::query`], which also mends an index that turns out damaged while it is read.
     pub fn searcher(&self) -> Result<Searcher, WorkspaceError> {
-        let (searcher, freshness) = self.workspace.searcher(self.rebuild, || {
-            eprintln!("duibiao: waiting for another build of the index to finish…");
-        })?;
-        match freshness {
-            Freshness::Fresh => {}
-            Freshness::Rebuilt { reason, report } => eprintln!(
-                "duibiao: index rebuilt ({reason}): {} cases in {:.2} s",
-                report.cases,
-                report.elapsed.as_secs_f64()
-            ),
-            Freshness::StaleButBroken { problems } => eprintln!(
-                "duibiao: warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
-            ),
-        }
+        let (searcher, freshness) = self.workspace.searcher(self.rebuild, wait_message)?;
+        report(freshness);
         Ok(searcher)
+    }
+}
+
+fn wait_message() {
+    say("duibiao: waiting for another build of the index to finish…");
+}
+
+/// Says on stderr what happened to the index before the command ran, if anything.
+fn report(freshness: Freshness) {
+    match freshness {
+        Freshness::Fresh => {}
+        Freshness::Rebuilt { reason, report } => say(format_args!(
+            "duibiao: index rebuilt ({reason}): {} cases in {:.2} s",
+            report.cases,
+            report.elapsed.as_secs_f64()
+        )),
+        Freshness::StaleButBroken { problems } => say(format_args!(
+            "duibiao: warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
+        )),
+        Freshness::StaleRebuildFailed { reason, error } => say(format_args!(
+            "duibiao: warning: the index needs a rebuild ({reason}) but it failed: {error}; searching the last good index"
+        )),
     }
 }
 

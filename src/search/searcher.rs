@@ -117,7 +117,7 @@ pub struct Searcher {
 
 impl Searcher {
     pub fn open(generation: Generation) -> Result<Searcher, SearchError> {
-        let index = Index::open_in_dir(&generation.path)?;
+        let index = Index::open(super::read_dir::ReadOnlyDirectory::open(&generation.path)?)?;
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index
             .reader_builder()
