@@ -90,20 +90,20 @@ impl Workspace {
         library::load(&self.origin)
     }
 
-    /// Why the live generation cannot serve this library, or `None` when it can.
-    fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
+    /// The live generation when it can serve this library, or why it cannot.
+    fn fresh_generation(&self) -> Result<Result<store::Generation, String>, WorkspaceError> {
         let current = match self.index.open_current() {
             Ok(c) => c,
-            Err(why) => return Ok(Some(why)),
+            Err(why) => return Ok(Err(why)),
         };
         let meta = &current.meta;
         if meta.tool != store::tool_version() {
-            return Ok(Some(format!("built by duibiao {}", meta.tool)));
+            return Ok(Err(format!("built by duibiao {}", meta.tool)));
         }
         if meta.library_key != self.origin.key() {
-            return Ok(Some(format!("built from {}", meta.library)));
+            return Ok(Err(format!("built from {}", meta.library)));
         }
-        Ok(match &self.origin {
+        let changed = match &self.origin {
             Origin::Dir(dir) => {
                 match source::unchanged(dir, &meta.stamps, current.trusted_since_ns())? {
                     Check::Changed(why) => Some(why),
@@ -116,7 +116,8 @@ impl Workspace {
                 }
             }
             Origin::Embedded => source::embedded_unchanged(&meta.stamps),
-        })
+        };
+        Ok(changed.map_or(Ok(current), Err))
     }
 
     /// Builds a new generation now (the `index` command). Cases are read, checked and
@@ -147,20 +148,16 @@ impl Workspace {
         rebuild: bool,
         on_wait: impl FnOnce(),
     ) -> Result<(Searcher, Freshness), WorkspaceError> {
-        let reason = self.stale_reason()?;
-        let mut open_error = None;
-        if reason.is_none()
-            && let Some(current) = self.index.current()
-        {
-            match open(current) {
+        // The generation the staleness check opened is the one searched: its meta (a
+        // stamp per library file) is read once.
+        let reason = match self.fresh_generation()? {
+            Ok(current) => match open(current) {
                 Ok(s) => return Ok((s, Freshness::Fresh)),
                 Err(e) if !rebuild => return Err(e.into()),
-                Err(e) => open_error = Some(e.to_string()),
-            }
-        }
-        let reason = reason
-            .or(open_error)
-            .unwrap_or_else(|| "index unreadable".into());
+                Err(e) => e.to_string(),
+            },
+            Err(why) => why,
+        };
         if !rebuild {
             return Err(WorkspaceError::Stale {
                 dir: self.index.root.clone(),
