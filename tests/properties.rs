@@ -221,12 +221,21 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every file of a generation, sorted: the targets of damage.
+/// Every file of a generation, sorted: the targets of damage. `settled` is left out: a
+/// search may write it after the build (it only spares later checks some reading, and a
+/// damaged one only means they read again).
 fn index_files(gen_dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(gen_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("settled")
+        })
         .collect();
     v.sort();
     v
