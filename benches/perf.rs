@@ -9,7 +9,9 @@
 //!   and the snippet time for the top 10 on its own;
 //! - whole-process `duibiao --no-rebuild search` (median of 20) beside `rg -l` for the
 //!   same words over the same folder;
-//! - the staleness check a search pays before it runs.
+//! - the staleness check a search pays before it runs;
+//! - what damage detection costs: opening a generation (its stamps checked by size and
+//!   time) and hashing every index file (what a build spends sealing it).
 //!
 //! Prints a Markdown table for the README.
 
@@ -220,6 +222,13 @@ struct Row {
     cli_ms: f64,
     rg_ms: Option<f64>,
     stale_us: f64,
+    /// Opening the live generation: `CURRENT`, the sealed meta, a stat of every file.
+    open_us: f64,
+    /// Of that, checking the files against their stamps by size and time.
+    verify_us: f64,
+    /// Hashing every index file: what a build spends sealing a generation, and what a
+    /// search pays once after a file's time moved.
+    rehash_ms: f64,
 }
 
 fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
@@ -341,6 +350,24 @@ fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
     }
     let stale_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
 
+    // What damage detection costs: every open, and a full rehash.
+    let time_us = |rounds: usize, f: &dyn Fn()| {
+        let mut v: Vec<Duration> = (0..rounds)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        v.sort();
+        percentile(&v, 0.5).as_secs_f64() * 1e6
+    };
+    let open_us = time_us(50, &|| {
+        std::hint::black_box(idx.open_current().unwrap());
+    });
+    let verify_us = time_us(50, &|| generation.verify(false).unwrap());
+    let rehash_ms = time_us(5, &|| generation.verify(true).unwrap()) / 1000.0;
+
     Row {
         name: name.to_string(),
         cases: lib.cases.len(),
@@ -355,6 +382,9 @@ fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
         cli_ms: median_of(cli).as_secs_f64() * 1000.0,
         rg_ms: rg,
         stale_us,
+        open_us,
+        verify_us,
+        rehash_ms,
     }
 }
 
@@ -389,7 +419,7 @@ fn main() {
         "| library | cases | text MB | build s | build MB/s | peak MB | index MB (× text) | query p50 ms | p99 ms | with hits p50 ms | snippets top 10 ms | `duibiao search` ms | `rg -l` ms | staleness check µs |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for r in rows {
+    for r in &rows {
         println!(
             "| {} | {} | {:.1} | {:.2} | {:.1} | {} | {:.1} ({:.2}×) | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {} | {:.0} |",
             r.name,
@@ -407,6 +437,17 @@ fn main() {
             r.cli_ms,
             r.rg_ms.map_or("n/a".into(), |m| format!("{m:.1}")),
             r.stale_us
+        );
+    }
+    println!();
+    println!(
+        "| library | index MB | open generation µs | of which stamp check µs | rehash every file ms |"
+    );
+    println!("|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {:.1} | {:.0} | {:.0} | {:.1} |",
+            r.name, r.index_mb, r.open_us, r.verify_us, r.rehash_ms
         );
     }
 }

@@ -73,6 +73,11 @@ fn main() -> ExitCode {
                 term.problems(problems);
             }
             term.say(Level::Error, &format!("{e:#}"));
+            if let (_, Some(s)) = causes(&e)
+                && s.is_disk_full()
+            {
+                term.say(Level::Note, duibiao::search::DISK_FULL_HINT);
+            }
             ExitCode::from(exit_code(&e))
         }
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::library::source::Check;
 use crate::library::{self, Library, LibraryError, Origin, source};
-use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, store};
+use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, guard, store};
 
 /// Why a search could not get an index.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +20,10 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(
-        "the index in {0} is missing or out of date, and --no-rebuild was given; run `duibiao index`"
+        "the index in {} cannot be used ({reason}), and --no-rebuild was given; run `duibiao index`",
+        crate::library::diag::shown(.dir)
     )]
-    Stale(PathBuf),
+    Stale { dir: PathBuf, reason: String },
 }
 
 /// A resolved library and index folder.
@@ -43,6 +44,11 @@ pub enum Freshness {
     /// The library is broken; the last good index is used.
     StaleButBroken {
         problems: usize,
+    },
+    /// A rebuild failed on an I/O error (a full disk, say); the last good index is used.
+    StaleRebuildFailed {
+        reason: String,
+        error: String,
     },
 }
 
@@ -85,19 +91,26 @@ impl Workspace {
         library::load(&self.origin)
     }
 
-    /// Why the live generation cannot serve this library, or `None` when it can.
+    /// Why the live generation cannot serve this library, or `None` when it can (what the
+    /// web server checks once a second).
     pub fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
-        let Some(current) = self.index.current() else {
-            return Ok(Some("no index yet".into()));
+        Ok(self.fresh_generation()?.err())
+    }
+
+    /// The live generation when it can serve this library, or why it cannot.
+    fn fresh_generation(&self) -> Result<Result<store::Generation, String>, WorkspaceError> {
+        let current = match self.index.open_current() {
+            Ok(c) => c,
+            Err(why) => return Ok(Err(why)),
         };
         let meta = &current.meta;
         if meta.tool != store::tool_version() {
-            return Ok(Some(format!("built by duibiao {}", meta.tool)));
+            return Ok(Err(format!("built by duibiao {}", meta.tool)));
         }
-        if meta.library != self.origin.describe() {
-            return Ok(Some(format!("built from {}", meta.library)));
+        if meta.library_key != self.origin.key() {
+            return Ok(Err(format!("built from {}", meta.library)));
         }
-        Ok(match &self.origin {
+        let changed = match &self.origin {
             Origin::Dir(dir) => {
                 match source::unchanged(dir, &meta.stamps, current.trusted_since_ns())? {
                     Check::Changed(why) => Some(why),
@@ -110,7 +123,8 @@ impl Workspace {
                 }
             }
             Origin::Embedded => source::embedded_unchanged(&meta.stamps),
-        })
+        };
+        Ok(changed.map_or(Ok(current), Err))
     }
 
     /// Builds a new generation now (the `index` command). Cases are read, checked and
@@ -141,25 +155,37 @@ impl Workspace {
         rebuild: bool,
         on_wait: impl FnOnce(),
     ) -> Result<(Searcher, Freshness), WorkspaceError> {
-        let reason = self.stale_reason()?;
-        if reason.is_none()
-            && let Some(current) = self.index.current()
-        {
-            match Searcher::open(current) {
+        // The generation the staleness check opened is the one searched: its meta (a
+        // stamp per library file) is read once.
+        let reason = match self.fresh_generation()? {
+            Ok(current) => match open(current) {
                 Ok(s) => return Ok((s, Freshness::Fresh)),
                 Err(e) if !rebuild => return Err(e.into()),
-                Err(_) => {}
-            }
-        }
+                Err(e) => e.to_string(),
+            },
+            Err(why) => why,
+        };
         if !rebuild {
-            return Err(WorkspaceError::Stale(self.index.root.clone()));
+            return Err(WorkspaceError::Stale {
+                dir: self.index.root.clone(),
+                reason,
+            });
         }
-        let reason = reason.unwrap_or_else(|| "index unreadable".into());
+        self.rebuilt(reason, on_wait)
+    }
+
+    /// Rebuilds, then opens the new generation. When the library is broken, or the build
+    /// fails on I/O (a full disk), the last good generation keeps serving, if there is one.
+    fn rebuilt(
+        &self,
+        reason: String,
+        on_wait: impl FnOnce(),
+    ) -> Result<(Searcher, Freshness), WorkspaceError> {
         let report = match self.build(on_wait, &|_, _| {}) {
             Ok(r) => r,
             Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
                 if let Some(current) = self.index.current()
-                    && let Ok(s) = Searcher::open(current)
+                    && let Ok(s) = open(current)
                 {
                     return Ok((
                         s,
@@ -170,15 +196,62 @@ impl Workspace {
                 }
                 return Err(LibraryError::Invalid(problems).into());
             }
+            Err(WorkspaceError::Search(e)) => {
+                if let Some(current) = self.index.current()
+                    && let Ok(s) = open(current)
+                {
+                    return Ok((
+                        s,
+                        Freshness::StaleRebuildFailed {
+                            reason,
+                            error: e.explained(),
+                        },
+                    ));
+                }
+                return Err(e.into());
+            }
             Err(e) => return Err(e),
         };
         let current = self
             .index
-            .current()
-            .ok_or_else(|| WorkspaceError::Stale(self.index.root.clone()))?;
-        Ok((
-            Searcher::open(current)?,
-            Freshness::Rebuilt { reason, report },
-        ))
+            .open_current()
+            .map_err(|reason| WorkspaceError::Stale {
+                dir: self.index.root.clone(),
+                reason,
+            })?;
+        Ok((open(current)?, Freshness::Rebuilt { reason, report }))
     }
+
+    /// Runs `f` on a searcher of a fresh index. A failure of the index itself while `f`
+    /// reads it (an error, or a panic inside tantivy on damaged bytes that no stamp
+    /// showed) rebuilds the index and runs `f` again, once; under `--no-rebuild`
+    /// (`rebuild` false) it is returned (exit 3).
+    pub fn query<T>(
+        &self,
+        rebuild: bool,
+        on_wait: impl FnOnce(),
+        f: impl Fn(&Searcher) -> Result<T, SearchError>,
+    ) -> Result<(T, Freshness), WorkspaceError> {
+        let (searcher, freshness) = self.searcher(rebuild, on_wait)?;
+        let e = match guard::catch(|| f(&searcher)) {
+            Ok(v) => return Ok((v, freshness)),
+            Err(e) => e,
+        };
+        let fresh = matches!(freshness, Freshness::Fresh);
+        if !e.is_index_failure() || !rebuild || !fresh {
+            return Err(e.into());
+        }
+        drop(searcher);
+        let (searcher, freshness) = self.rebuilt(e.to_string(), || {})?;
+        if !matches!(freshness, Freshness::Rebuilt { .. }) {
+            return Err(e.into());
+        }
+        Ok((guard::catch(|| f(&searcher))?, freshness))
+    }
+}
+
+/// Opens a generation inside the panic boundary: tantivy reads footers and term
+/// dictionaries as it opens.
+pub fn open(generation: store::Generation) -> Result<Searcher, SearchError> {
+    guard::catch(|| Searcher::open(generation))
 }

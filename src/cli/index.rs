@@ -14,13 +14,15 @@ const PROGRESS_MIN_CASES: usize = 2_000;
 fn progress_bar(done: usize, total: usize) {
     let width = 30;
     let filled = done * width / total.max(1);
-    eprint!(
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
         "\rindexing [{}{}] {done}/{total}",
         "#".repeat(filled),
         "-".repeat(width - filled)
     );
     if done == total {
-        eprintln!();
+        let _ = writeln!(err);
     }
 }
 
@@ -51,7 +53,7 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
                 report.cases,
                 report.elapsed.as_secs_f64(),
                 report.bytes as f64 / 1_048_576.0,
-                report.generation.display()
+                crate::library::diag::shown(&report.generation)
             )?;
             Ok(0)
         }

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::{self, Level, Style};
-use crate::search::{RawFilters, Searcher};
+use crate::search::{RawFilters, SearchError, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
 /// duibiao (对标): search a library of benchmark cases for Qingdao's "国际化+" action plan.
@@ -218,14 +218,38 @@ pub struct Env {
 }
 
 impl Env {
-    /// A searcher on a fresh index; says on stderr when it rebuilt or fell back.
+    /// Runs `f` on a searcher of a fresh index (rebuilt first, or after damage shows, as
+    /// [`Workspace::query`] says); says on stderr when it rebuilt or fell back.
+    pub fn query<T>(
+        &self,
+        f: impl Fn(&Searcher) -> Result<T, SearchError>,
+    ) -> Result<T, WorkspaceError> {
+        let (value, freshness) = self
+            .workspace
+            .query(self.rebuild, || self.wait_message(), f)?;
+        self.report(freshness);
+        Ok(value)
+    }
+
+    /// A searcher on a fresh index; says on stderr when it rebuilt or fell back. Prefer
+    /// [`Env::query`], which also mends an index that turns out damaged while it is read.
     pub fn searcher(&self) -> Result<Searcher, WorkspaceError> {
-        let (searcher, freshness) = self.workspace.searcher(self.rebuild, || {
-            self.term.say(
-                Level::Note,
-                "waiting for another build of the index to finish…",
-            );
-        })?;
+        let (searcher, freshness) = self
+            .workspace
+            .searcher(self.rebuild, || self.wait_message())?;
+        self.report(freshness);
+        Ok(searcher)
+    }
+
+    fn wait_message(&self) {
+        self.term.say(
+            Level::Note,
+            "waiting for another build of the index to finish…",
+        );
+    }
+
+    /// Says on stderr what happened to the index before the command ran, if anything.
+    fn report(&self, freshness: Freshness) {
         match freshness {
             Freshness::Fresh => {}
             Freshness::Rebuilt { reason, report } => self.term.say(
@@ -242,8 +266,13 @@ impl Env {
                     "warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
                 ),
             ),
+            Freshness::StaleRebuildFailed { reason, error } => self.term.say(
+                Level::Warning,
+                &format!(
+                    "warning: the index needs a rebuild ({reason}) but it failed: {error}; searching the last good index"
+                ),
+            ),
         }
-        Ok(searcher)
     }
 }
 

@@ -24,13 +24,14 @@ pub struct SearchArgs {
 }
 
 pub fn run(env: &Env, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
     let text = args.query.join(" ");
-    let results = searcher.search_typed(&text, &args.filters.raw(), args.limit)?;
+    let raw = args.filters.raw();
+    let (results, cases) =
+        env.query(|s| Ok((s.search_typed(&text, &raw, args.limit)?, s.num_cases())))?;
     if args.json {
         super::write_json(out, &results)?;
     } else {
-        render::results(out, &results, searcher.num_cases(), &env.style)?;
+        render::results(out, &results, cases, &env.style)?;
     }
     Ok(0)
 }

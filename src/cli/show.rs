@@ -17,8 +17,7 @@ pub struct ShowArgs {
 }
 
 pub fn run(env: &Env, args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
-    let case = searcher.case(&args.id)?;
+    let case = env.query(|s| s.case(&args.id))?;
     if args.json {
         super::write_json(out, &case)?;
     } else {

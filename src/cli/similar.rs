@@ -20,8 +20,7 @@ pub struct SimilarArgs {
 }
 
 pub fn run(env: &Env, args: &SimilarArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
-    let results = searcher.similar(&args.id, args.limit)?;
+    let results = env.query(|s| s.similar(&args.id, args.limit))?;
     if args.json {
         super::write_json(out, &results)?;
     } else {

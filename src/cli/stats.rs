@@ -7,8 +7,7 @@ use crate::render;
 use crate::search::insights::stats;
 
 pub fn run(env: &Env, json: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
-    let s = stats(&searcher)?;
+    let s = env.query(stats)?;
     if json {
         super::write_json(out, &s)?;
     } else {

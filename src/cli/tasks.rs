@@ -31,8 +31,7 @@ pub struct TaskArgs {
 }
 
 pub fn run_tasks(env: &Env, args: &TasksArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
-    let rows = task_rows(&searcher, &args.positioning)?;
+    let rows = env.query(|s| task_rows(s, &args.positioning))?;
     if args.json {
         super::write_json(out, &rows)?;
     } else {
@@ -42,8 +41,7 @@ pub fn run_tasks(env: &Env, args: &TasksArgs, out: &mut dyn Write) -> anyhow::Re
 }
 
 pub fn run_task(env: &Env, args: &TaskArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let searcher = env.searcher()?;
-    let view = task_view(&searcher, &args.id, args.limit)?;
+    let view = env.query(|s| task_view(s, &args.id, args.limit))?;
     if args.json {
         super::write_json(out, &view)?;
     } else {

@@ -24,18 +24,41 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
+/// A path as every message shows it: control characters (an escape sequence in a file
+/// name, say) are escaped, so a name cannot repaint or rewrite the user's terminal.
+pub fn shown(path: &Path) -> String {
+    escape_controls(&path.display().to_string())
+}
+
+/// `text` with its control characters written as Rust escapes (`\u{1b}`, `\n`).
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:{}:{}: {}",
-            self.path.display(),
+            shown(&self.path),
             self.line,
             self.col,
-            self.message
+            escape_controls(&self.message)
         )?;
+        // Messages quote the file's own text (an id, a city): escaped like paths.
         if let Some(hint) = &self.hint {
-            write!(f, "; {hint}")?;
+            write!(f, "; {}", escape_controls(hint))?;
         }
         Ok(())
     }
@@ -202,6 +225,15 @@ mod tests {
         let off = "ab\n中文".len();
         assert_eq!(f.pos_of_byte(off), Pos::new(2, 3));
         assert_eq!(f.pos_of_byte(0), Pos::new(1, 1));
+    }
+
+    #[test]
+    fn control_characters_in_paths_are_escaped() {
+        assert_eq!(
+            shown(Path::new("cases/\u{1b}[31mred\u{7}.md")),
+            "cases/\\u{1b}[31mred\\u{7}.md"
+        );
+        assert_eq!(shown(Path::new("cases/口袋.md")), "cases/口袋.md");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use source::{PLACES_FILE, PLAN_FILE, SourceFile};
 /// Errors that stop a library from being read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
-    #[error("cannot read library folder {path}: {source}")]
+    #[error("cannot read library folder {}: {source}", diag::shown(.path))]
     ReadDir {
         path: PathBuf,
         #[source]
@@ -59,6 +59,18 @@ impl Origin {
         match self {
             Origin::Dir(p) => p.display().to_string(),
             Origin::Embedded => "the built-in library".to_string(),
+        }
+    }
+
+    /// Which library this is, the same for every spelling of its path (`cases`,
+    /// `./cases`, `cases/`): the canonical path of a folder that exists.
+    pub fn key(&self) -> String {
+        match self {
+            Origin::Dir(p) => std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
+            Origin::Embedded => "built-in".to_string(),
         }
     }
 }
@@ -144,7 +156,11 @@ pub fn open(origin: &Origin) -> Result<Pending, LibraryError> {
     let mut case_files = Vec::new();
     match origin {
         Origin::Dir(dir) => {
-            for (name, meta) in source::list_dir(dir)? {
+            let listing = source::list_dir(dir)?;
+            for r in &listing.refused {
+                diags.file(&r.path, r.why.clone());
+            }
+            for (name, meta) in listing.files {
                 let path = dir.join(&name);
                 if name.ends_with(".md") {
                     case_files.push(CaseFile {

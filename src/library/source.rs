@@ -52,33 +52,110 @@ pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
-/// The library files in `dir`, sorted by name, with their metadata. Reads no content.
-pub fn list_dir(dir: &Path) -> Result<Vec<(String, fs::Metadata)>, LibraryError> {
-    let entries = fs::read_dir(dir).map_err(|source| LibraryError::ReadDir {
+/// A folder entry that looks like a library file but cannot be read as one, and why.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+/// What [`list_dir`] found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The library files, sorted by name, with the metadata of what they are (a symlink's
+    /// target's).
+    pub files: Vec<(String, fs::Metadata)>,
+    /// Entries named like library files that are not readable ones: each is a problem.
+    pub refused: Vec<Refused>,
+}
+
+/// Why an entry named `name` is not a library file although it looks like one, or `None`
+/// when its name is simply not a library file's.
+fn misnamed(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".md") && !name.ends_with(".md") && lower != "readme.md" {
+        let stem = &name[..name.len() - 3];
+        return Some(format!(
+            "case files end in lower-case .md; rename it to {stem}.md"
+        ));
+    }
+    [PLACES_FILE, PLAN_FILE, DICT_FILE, SYNONYMS_FILE]
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(name) && **f != name)
+        .map(|f| format!("library file names are lower-case; rename it to {f}"))
+}
+
+/// The library files in `dir`, with their metadata, and the entries that look like library
+/// files but cannot be read as one. Reads no content.
+///
+/// A symlink to a regular file counts as that file. Refused, each with its reason: a
+/// dangling symlink, a folder, FIFO, socket or device named like a library file, a case
+/// file whose `.md` is not lower-case, and a `.md` name that is not UTF-8. Hidden entries
+/// (`.name`, an editor's lock files among them) are never library files.
+pub fn list_dir(dir: &Path) -> Result<Listing, LibraryError> {
+    let read_err = |source| LibraryError::ReadDir {
         path: dir.to_path_buf(),
         source,
-    })?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| LibraryError::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
+    };
+    let mut out = Listing::default();
+    for entry in fs::read_dir(dir).map_err(read_err)? {
+        let entry = entry.map_err(read_err)?;
+        let path = entry.path();
+        let name = match entry.file_name().into_string() {
+            Ok(name) => name,
+            Err(raw) => {
+                if raw.to_string_lossy().to_ascii_lowercase().ends_with(".md") {
+                    out.refused.push(Refused {
+                        path,
+                        why: "file name is not valid UTF-8; rename it (ids are lower-case ASCII)"
+                            .into(),
+                    });
+                }
+                continue;
+            }
         };
-        if !is_library_file(&name) {
+        if name.starts_with('.') {
             continue;
         }
-        let meta = entry.metadata().map_err(|source| LibraryError::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        if !is_library_file(&name) {
+            if let Some(why) = misnamed(&name) {
+                out.refused.push(Refused { path, why });
+            }
+            continue;
+        }
+        let meta = match fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.refused.push(Refused {
+                    path,
+                    why: "broken symbolic link: what it points to does not exist".into(),
+                });
+                continue;
+            }
+            Err(e) => {
+                out.refused.push(Refused {
+                    path,
+                    why: format!("cannot read file: {e}"),
+                });
+                continue;
+            }
+        };
         if meta.is_file() {
-            out.push((name, meta));
+            out.files.push((name, meta));
+        } else {
+            let what = if meta.is_dir() {
+                "a folder"
+            } else {
+                "a FIFO, socket or device"
+            };
+            out.refused.push(Refused {
+                path,
+                why: format!("not a regular file ({what}); a library file must be one"),
+            });
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.files.sort_by(|a, b| a.0.cmp(&b.0));
+    out.refused.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
@@ -118,7 +195,7 @@ pub fn read_listed(
         );
         return None;
     }
-    match fs::read(path) {
+    match crate::safe_fs::read_regular(path, MAX_FILE_BYTES, true) {
         Ok(bytes) => {
             let stamp = stamp(name, &bytes, mtime_ns);
             Some((
@@ -185,7 +262,16 @@ pub fn unchanged(
     trusted_since_ns: u128,
 ) -> Result<Check, LibraryError> {
     let started_ns = now_ns();
-    let listed = list_dir(dir)?;
+    let Listing {
+        files: listed,
+        refused,
+    } = list_dir(dir)?;
+    if let Some(r) = refused.first() {
+        return Ok(Check::Changed(format!(
+            "{} cannot be read as a library file",
+            super::diag::shown(&r.path)
+        )));
+    }
     if listed.len() != recorded.len() {
         return Ok(Check::Changed(format!(
             "{} library files now, {} when indexed",
@@ -206,10 +292,12 @@ pub fn unchanged(
         if mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < trusted_since_ns {
             continue;
         }
-        let bytes = fs::read(dir.join(name)).map_err(|source| LibraryError::ReadDir {
-            path: dir.join(name),
-            source,
-        })?;
+        let bytes = crate::safe_fs::read_regular(&dir.join(name), MAX_FILE_BYTES, true).map_err(
+            |source| LibraryError::ReadDir {
+                path: dir.join(name),
+                source,
+            },
+        )?;
         if content_hash(&bytes) != stamp.hash {
             return Ok(Check::Changed(format!("{name} changed")));
         }

@@ -25,7 +25,31 @@ impl YamlAt<'_, '_> {
         if line == 0 {
             return Pos::new(self.first_line, 1);
         }
-        Pos::new(self.first_line + line as usize - 1, column.max(1) as usize)
+        // The YAML parser ends a line at a lone `\r` too; the file's lines (and an
+        // editor's ruler, and `FileText`) end at `\n`. Walk the YAML text to the
+        // parser's line, counting both ways.
+        let start = self
+            .file
+            .text
+            .match_indices('\n')
+            .nth(self.first_line.saturating_sub(2))
+            .map_or(0, |(i, _)| i + 1);
+        let start = if self.first_line <= 1 { 0 } else { start };
+        let (mut yaml_line, mut file_line, mut before) = (1u64, self.first_line, 0usize);
+        let mut chars = self.file.text[start..].chars().peekable();
+        while yaml_line < line {
+            match chars.next() {
+                None => break,
+                Some('\n') => (yaml_line, file_line, before) = (yaml_line + 1, file_line + 1, 0),
+                Some('\r') if chars.peek() == Some(&'\n') => {
+                    chars.next();
+                    (yaml_line, file_line, before) = (yaml_line + 1, file_line + 1, 0);
+                }
+                Some('\r') => (yaml_line, before) = (yaml_line + 1, before + 1),
+                Some(_) => before += 1,
+            }
+        }
+        Pos::new(file_line, before + column.max(1) as usize)
     }
 
     pub fn pos_of<T>(&self, s: &Spanned<T>) -> Pos {
@@ -126,6 +150,23 @@ mod tests {
         };
         let _ = parse::<T>(yaml, at, &["id", "cities"], &mut d);
         d.into_sorted().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_no_line_of_the_file() {
+        let file = FileText {
+            path: Path::new("x.md"),
+            text: "---\na: 1\rb: [\r\nc: 2\n---\n",
+        };
+        let at = YamlAt {
+            file: &file,
+            first_line: 2,
+        };
+        // The parser's line 2 starts after the lone \r, on the file's line 2.
+        assert_eq!(at.pos(2, 3), Pos::new(2, 5 + 3));
+        // Its line 3 follows the \r\n: the file's line 3.
+        assert_eq!(at.pos(3, 1), Pos::new(3, 1));
+        assert_eq!(at.pos(1, 4), Pos::new(2, 4));
     }
 
     #[test]

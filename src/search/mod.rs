@@ -7,8 +7,10 @@ pub mod analysis;
 mod build_dir;
 pub mod export;
 mod gate;
+pub mod guard;
 pub mod insights;
 pub mod query;
+mod read_dir;
 pub mod schema;
 pub mod searcher;
 pub mod snippet;
@@ -42,7 +44,7 @@ pub(crate) fn seek_forward<D: tantivy::DocSet + ?Sized>(
 /// Errors of the index and of queries.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", crate::library::diag::shown(.path))]
     Io {
         path: PathBuf,
         #[source]
@@ -56,6 +58,10 @@ pub enum SearchError {
     Json(#[source] serde_json::Error),
     #[error("index segmenter dictionary is unreadable: {0}")]
     Dictionary(String),
+    /// The index's files are not what its build wrote: found by their stamps, or by a read
+    /// that failed or panicked on them.
+    #[error("the index is damaged: {0}")]
+    Damaged(String),
     #[error("unknown {kind} \"{value}\"{}", suggestion_text(.suggestions))]
     UnknownFilter {
         kind: &'static str,
@@ -73,6 +79,51 @@ pub enum SearchError {
         suggestions: Vec<String>,
     },
 }
+
+impl SearchError {
+    /// True for a failure of the index itself (unreadable, damaged, I/O), which a rebuild
+    /// can mend; false for a request the index cannot answer (an unknown id or filter).
+    pub fn is_index_failure(&self) -> bool {
+        !matches!(
+            self,
+            SearchError::UnknownFilter { .. }
+                | SearchError::UnknownCase { .. }
+                | SearchError::UnknownTask { .. }
+        )
+    }
+
+    /// True when the disk holding the index is full, wherever in tantivy that surfaced
+    /// (some of its errors keep only the text of the I/O error).
+    pub fn is_disk_full(&self) -> bool {
+        let text = self.to_string();
+        is_full(self) || text.contains("No space left on device") || text.contains("os error 28")
+    }
+
+    /// The message, with what to do when the disk is full.
+    pub fn explained(&self) -> String {
+        if self.is_disk_full() {
+            format!("{self}; {DISK_FULL_HINT}")
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+fn is_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
+        {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
+/// What a full disk means for the user.
+pub const DISK_FULL_HINT: &str = "the disk is full: free some space (or choose another index folder with --index); the previous index is unchanged";
 
 fn suggestion_text(s: &[String]) -> String {
     if s.is_empty() {

@@ -124,7 +124,7 @@ pub struct Searcher {
 
 impl Searcher {
     pub fn open(generation: Generation) -> Result<Searcher, SearchError> {
-        let index = Index::open_in_dir(&generation.path)?;
+        let index = Index::open(super::read_dir::ReadOnlyDirectory::open(&generation.path)?)?;
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index
             .reader_builder()
@@ -300,6 +300,9 @@ impl Searcher {
                     }));
             }
         }
+        // `--limit 0` asks for the count alone: no hits, every match counted. (Collectors
+        // need room for one.)
+        results.hits.truncate(req.limit);
         Ok(results)
     }
 
@@ -671,6 +674,7 @@ impl Searcher {
             hits.push(self.hit(&doc, score, &needles)?);
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(limit);
         Ok(Results {
             query: case.id,
             total,

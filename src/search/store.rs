@@ -3,6 +3,7 @@
 //! ```text
 //! index/
 //!   CURRENT          "gen-000007"
+//!   GENERATIONS      the generations this tool made here, one name a line
 //!   .lock            held while a build runs
 //!   gen-000007/      tantivy files + duibiao.json (what was built from what) + catalog.json + words.txt
 //! ```
@@ -10,16 +11,28 @@
 //! A build writes a new generation beside the old one, fsyncs it, then replaces `CURRENT`
 //! atomically (write a temporary file, fsync, rename). So a build killed half-way leaves
 //! the old generation serving, and a reader never sees a half-built index. Anything in the
-//! folder that is not ours is left alone.
+//! folder that is not ours is left alone: only generations `GENERATIONS` lists are ever
+//! removed, and no write follows a symlink ([`crate::safe_fs`]).
+//!
+//! A generation is trusted only as it was built: `duibiao.json` records every file's size,
+//! modification time and content hash, taken when the build finished. Opening a generation
+//! stats each file (a dozen `stat` calls); a file that is missing, or whose size or time
+//! moved, is hashed again, and a generation whose files do not hash as recorded is
+//! damaged and is rebuilt. Damage that keeps a file's size and time cannot be seen this
+//! way; it is caught where it shows, by the panic boundary around reads ([`super::guard`]).
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::SearchError;
 use crate::library::FileStamp;
+use crate::library::diag::shown;
+use crate::library::source::mtime_ns;
+use crate::safe_fs;
 
 pub const CURRENT_FILE: &str = "CURRENT";
 pub const LOCK_FILE: &str = ".lock";
@@ -28,7 +41,19 @@ pub const CATALOG_FILE: &str = "catalog.json";
 pub const WORDS_FILE: &str = "words.txt";
 /// When a search last found the library's recent files settled (see `source::Check`).
 pub const SETTLED_FILE: &str = "settled";
+/// The generations this tool created in the folder: the only ones it may remove.
+pub const GENERATIONS_FILE: &str = "GENERATIONS";
 const GEN_PREFIX: &str = "gen-";
+
+/// Files a searcher cannot do without: a generation lacking one is incomplete.
+const REQUIRED_FILES: [&str; 4] = ["meta.json", ".managed.json", CATALOG_FILE, WORDS_FILE];
+
+/// Caps on what is read of the small files of an index folder: `CURRENT` names a
+/// generation, `settled` holds a number; the record of generations a few thousand names.
+const CONTROL_CAP: u64 = 4096;
+const RECORD_CAP: u64 = 1 << 20;
+/// `duibiao.json` holds a stamp per library file: about 200 bytes each.
+const META_CAP: u64 = 256 << 20;
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
 pub const INDEX_FORMAT: u32 = 4;
@@ -51,6 +76,11 @@ pub struct GenerationMeta {
     pub built_at_ns: u128,
     pub cases: usize,
     pub build_ms: u64,
+    /// Which library this is, whatever spelling of its path was used (see
+    /// `Origin::key`).
+    pub library_key: String,
+    /// Every file of the generation as the build left it (name, size, time, hash).
+    pub files: Vec<FileStamp>,
 }
 
 /// An index folder.
@@ -75,9 +105,10 @@ fn io_err(path: &Path, source: io::Error) -> SearchError {
     }
 }
 
-/// Writes `bytes` to `path` durably: the data is on disk before the call returns.
+/// Writes `bytes` to `path` durably: the data is on disk before the call returns. Whatever
+/// was at `path` is replaced, never written through.
 pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), SearchError> {
-    let mut f = File::create(path).map_err(|e| io_err(path, e))?;
+    let mut f = safe_fs::create_fresh(path).map_err(|e| io_err(path, e))?;
     f.write_all(bytes).map_err(|e| io_err(path, e))?;
     f.sync_all().map_err(|e| io_err(path, e))
 }
@@ -103,8 +134,9 @@ impl Generation {
     /// Since when the library's files are known to match this generation: its build's
     /// start, or a later check that found recent files settled.
     pub fn trusted_since_ns(&self) -> u128 {
-        let settled = fs::read_to_string(self.path.join(SETTLED_FILE))
+        let settled = safe_fs::read_regular(&self.path.join(SETTLED_FILE), CONTROL_CAP, false)
             .ok()
+            .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| s.trim().parse::<u128>().ok())
             .unwrap_or(0);
         self.meta.built_at_ns.max(settled)
@@ -114,9 +146,20 @@ impl Generation {
     /// index folder a user cannot write to only means later checks compare again.
     pub fn record_settled(&self, at_ns: u128) {
         let tmp = self.path.join(format!("{SETTLED_FILE}.tmp"));
-        if fs::write(&tmp, format!("{at_ns}\n")).is_ok() {
+        let written = safe_fs::create_fresh(&tmp)
+            .and_then(|mut f| f.write_all(format!("{at_ns}\n").as_bytes()));
+        if written.is_ok() {
             let _ = fs::rename(&tmp, self.path.join(SETTLED_FILE));
         }
+    }
+}
+
+impl Generation {
+    /// Checks the generation's files against its stamps: by size and time, hashing only a
+    /// file whose time moved (what every open does), or, with `full`, hashing every file
+    /// (what a build spends sealing it).
+    pub fn verify(&self, full: bool) -> Result<(), String> {
+        verify_files(&self.path, &self.meta.files, full)
     }
 }
 
@@ -125,30 +168,45 @@ impl IndexDir {
         IndexDir { root: root.into() }
     }
 
-    /// The live generation, or `None` when there is none or it cannot be trusted (missing
-    /// or garbled `CURRENT`, a generation without its meta, a meta from another tool).
+    /// The live generation, or `None` when there is none or it cannot be trusted.
     pub fn current(&self) -> Option<Generation> {
-        let name = fs::read_to_string(self.root.join(CURRENT_FILE)).ok()?;
-        let name = name.trim();
-        if !is_generation_name(name) {
-            return None;
-        }
+        self.open_current().ok()
+    }
+
+    /// The live generation, or why there is none to trust: no or a garbled `CURRENT`, a
+    /// generation without its meta or with a meta from another version, a file missing or
+    /// not as the build left it.
+    pub fn open_current(&self) -> Result<Generation, String> {
+        let current = self.root.join(CURRENT_FILE);
+        let bytes = match safe_fs::read_regular(&current, CONTROL_CAP, false) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err("no index yet".into()),
+            Err(e) => return Err(format!("{}: {e}", shown(&current))),
+        };
+        let name = std::str::from_utf8(&bytes)
+            .ok()
+            .map(str::trim)
+            .filter(|n| is_generation_name(n))
+            .ok_or_else(|| format!("{} does not name a generation", shown(&current)))?;
         let path = self.root.join(name);
-        let meta: GenerationMeta =
-            serde_json::from_slice(&fs::read(path.join(META_FILE)).ok()?).ok()?;
-        Some(Generation { path, meta })
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return Err(format!("{} is missing", shown(&path)));
+        }
+        let meta_path = path.join(META_FILE);
+        let bytes = safe_fs::read_regular(&meta_path, META_CAP, false)
+            .map_err(|e| format!("{}: {e}", shown(&meta_path)))?;
+        let meta: GenerationMeta = unseal(&bytes)
+            .and_then(|json| serde_json::from_slice(json).ok())
+            .ok_or_else(|| format!("{} is damaged or from another version", shown(&meta_path)))?;
+        verify_files(&path, &meta.files, false)?;
+        Ok(Generation { path, meta })
     }
 
     /// Takes the build lock, waiting for another build to finish first.
     pub fn lock(&self, on_wait: impl FnOnce()) -> Result<BuildLock, SearchError> {
         fs::create_dir_all(&self.root).map_err(|e| io_err(&self.root, e))?;
         let path = self.root.join(LOCK_FILE);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
+        let file = safe_fs::open_lock_file(&path).map_err(|e| io_err(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -160,33 +218,59 @@ impl IndexDir {
         Ok(BuildLock { file })
     }
 
-    /// A fresh, empty folder for the next generation. Call with the lock held.
+    /// A fresh, empty folder for the next generation, recorded as ours. Call with the lock
+    /// held. A folder of the next number that is already there (not ours, or a leftover)
+    /// is skipped, never emptied.
     pub fn new_generation(&self, _lock: &BuildLock) -> Result<PathBuf, SearchError> {
-        let next = self.generation_numbers().into_iter().max().unwrap_or(0) + 1;
-        let path = self.root.join(format!("{GEN_PREFIX}{next:06}"));
-        if path.exists() {
-            fs::remove_dir_all(&path).map_err(|e| io_err(&path, e))?;
+        let mut recorded = self.recorded();
+        let mut next = self
+            .generation_numbers()
+            .into_iter()
+            .chain(recorded.iter().filter_map(|n| generation_number(n)))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let path = loop {
+            let path = self.root.join(generation_name(next));
+            match fs::create_dir(&path) {
+                Ok(()) => break path,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && next < 999_999 => {
+                    next += 1;
+                }
+                Err(e) => return Err(io_err(&path, e)),
+            }
+        };
+        recorded.push(generation_name(next));
+        if let Err(e) = self.record(&recorded) {
+            // Unrecorded, the folder would never be cleaned up: it goes now.
+            let _ = fs::remove_dir(&path);
+            return Err(e);
         }
-        fs::create_dir_all(&path).map_err(|e| io_err(&path, e))?;
         Ok(path)
     }
 
     /// Makes `gen_dir` durable and live, then removes generations nothing should still use.
+    /// `meta.files` is filled in here, from the files as they are on disk.
     pub fn publish(
         &self,
         gen_dir: &Path,
         meta: &GenerationMeta,
         lock: &BuildLock,
     ) -> Result<(), SearchError> {
-        let meta_json = serde_json::to_vec_pretty(meta).map_err(SearchError::Json)?;
-        write_synced(&gen_dir.join(META_FILE), &meta_json)?;
-        for entry in fs::read_dir(gen_dir).map_err(|e| io_err(gen_dir, e))? {
-            let entry = entry.map_err(|e| io_err(gen_dir, e))?;
-            if entry.path().is_file() {
-                File::open(entry.path())
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| io_err(&entry.path(), e))?;
-            }
+        let mut meta = meta.clone();
+        meta.files = seal_files(gen_dir)?;
+        let meta_json = serde_json::to_vec_pretty(&meta).map_err(SearchError::Json)?;
+        let meta_path = gen_dir.join(META_FILE);
+        write_synced(&meta_path, &seal(meta_json))?;
+        // tantivy writes some files 0600; ours follow the umask, and so should the rest.
+        let mode = fs::metadata(&meta_path)
+            .map_err(|e| io_err(&meta_path, e))?
+            .permissions()
+            .mode();
+        for f in &meta.files {
+            let path = gen_dir.join(&f.name);
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|e| io_err(&path, e))?;
         }
         sync_dir(gen_dir)?;
         let previous = self.current().map(|g| g.path);
@@ -204,20 +288,52 @@ impl IndexDir {
         Ok(())
     }
 
-    /// Removes every generation but the live one and the one it replaced (a search that
-    /// started a moment ago may still be reading it). Leftovers of killed builds go too.
-    /// Failures are ignored: a generation left behind costs disk, not correctness.
+    /// The generations this tool made here, as its record lists them.
+    fn recorded(&self) -> Vec<String> {
+        safe_fs::read_regular(&self.root.join(GENERATIONS_FILE), RECORD_CAP, false)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|s| {
+                s.lines()
+                    .map(str::trim)
+                    .filter(|n| is_generation_name(n))
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn record(&self, names: &[String]) -> Result<(), SearchError> {
+        let mut text = String::new();
+        for n in names {
+            text.push_str(n);
+            text.push('\n');
+        }
+        let tmp = self.root.join(format!("{GENERATIONS_FILE}.tmp"));
+        write_synced(&tmp, text.as_bytes())?;
+        let path = self.root.join(GENERATIONS_FILE);
+        fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
+    }
+
+    /// Removes every generation this tool made but the live one and the one it replaced (a
+    /// search that started a moment ago may still be reading it). Leftovers of killed
+    /// builds go too; folders it did not make stay. Failures are ignored: a generation left
+    /// behind costs disk, not correctness.
     fn clean(&self, live: &Path, previous: Option<&Path>, _lock: &BuildLock) {
-        let Ok(entries) = fs::read_dir(&self.root) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let is_gen = entry.file_name().to_str().is_some_and(is_generation_name);
-            if is_gen && path != live && Some(path.as_path()) != previous {
-                let _ = fs::remove_dir_all(&path);
+        let mut kept = Vec::new();
+        for name in self.recorded() {
+            let path = self.root.join(&name);
+            if path == live || Some(path.as_path()) == previous {
+                kept.push(name);
+                continue;
+            }
+            // Gone, or replaced by something this tool did not make (a symlink): forgotten.
+            let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if ours && fs::remove_dir_all(&path).is_err() {
+                kept.push(name);
             }
         }
+        let _ = self.record(&kept);
     }
 
     fn generation_numbers(&self) -> Vec<u64> {
@@ -255,6 +371,124 @@ fn is_generation_name(name: &str) -> bool {
     generation_number(name).is_some()
 }
 
+fn generation_name(number: u64) -> String {
+    format!("{GEN_PREFIX}{number:06}")
+}
+
+/// The line that ends `duibiao.json`: the hash of the JSON before it. The meta stamps every
+/// other file, and this stamps the meta, so no byte of a generation can change unseen by
+/// its hash (only, without its time changing, by its stamp).
+const SEAL_PREFIX: &str = "\n#xxh3 ";
+
+fn seal(mut json: Vec<u8>) -> Vec<u8> {
+    let hash = crate::library::source::content_hash(&json);
+    json.extend_from_slice(format!("{SEAL_PREFIX}{hash}\n").as_bytes());
+    json
+}
+
+/// The JSON of a sealed meta, when its seal matches.
+fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let prefix = SEAL_PREFIX.as_bytes();
+    let at = bytes.windows(prefix.len()).rposition(|w| w == prefix)?;
+    let (json, rest) = bytes.split_at(at);
+    let hash = std::str::from_utf8(&rest[prefix.len()..])
+        .ok()?
+        .trim_end_matches('\n');
+    (crate::library::source::content_hash(json) == hash).then_some(json)
+}
+
+/// Index files the build leaves that are not part of the generation: tantivy's lock files.
+fn is_lock(name: &str) -> bool {
+    name.ends_with(".lock")
+}
+
+/// Hashes a file as the stamps do, streaming, without following a symlink.
+fn hash_file(path: &Path) -> io::Result<(String, File)> {
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok((format!("{:032x}", hasher.digest128()), file))
+}
+
+/// Syncs every file of a finished generation to disk and stamps it, so that a later open
+/// can tell it is as built. Lock files tantivy left are removed: no one writes to a
+/// published generation, so no one needs them.
+fn seal_files(gen_dir: &Path) -> Result<Vec<FileStamp>, SearchError> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(gen_dir).map_err(|e| io_err(gen_dir, e))? {
+        let entry = entry.map_err(|e| io_err(gen_dir, e))?;
+        let path = entry.path();
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !is_file || name == META_FILE || name.starts_with(SETTLED_FILE) {
+            continue;
+        }
+        if is_lock(&name) {
+            let _ = fs::remove_file(&path);
+            continue;
+        }
+        let (hash, file) = hash_file(&path).map_err(|e| io_err(&path, e))?;
+        file.sync_all().map_err(|e| io_err(&path, e))?;
+        let meta = file.metadata().map_err(|e| io_err(&path, e))?;
+        files.push(FileStamp {
+            name,
+            len: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+            hash,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// Checks that a generation's files are the ones its build stamped: each must be there,
+/// a regular file of the recorded size; one whose time moved must hash as recorded.
+fn verify_files(gen_dir: &Path, files: &[FileStamp], full: bool) -> Result<(), String> {
+    for required in REQUIRED_FILES {
+        if !files.iter().any(|f| f.name == required) {
+            return Err(format!(
+                "{} was never completed ({required} missing)",
+                shown(gen_dir)
+            ));
+        }
+    }
+    for f in files {
+        let path = gen_dir.join(&f.name);
+        let damaged = |why: &str| format!("{} {why}", shown(&path));
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(damaged("is missing")),
+            Err(e) => return Err(damaged(&e.to_string())),
+        };
+        if !meta.is_file() {
+            return Err(damaged("is not a regular file"));
+        }
+        if meta.len() != f.len {
+            return Err(damaged("changed size since it was built"));
+        }
+        if full || mtime_ns(&meta) != f.mtime_ns {
+            match hash_file(&path) {
+                Ok((hash, _)) if hash == f.hash => {}
+                Ok(_) => return Err(damaged("changed since it was built")),
+                Err(e) => return Err(damaged(&e.to_string())),
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +499,16 @@ mod tests {
         assert_eq!(generation_number("gen-12"), None);
         assert_eq!(generation_number("gen-00001x"), None);
         assert_eq!(generation_number("../etc"), None);
+    }
+
+    #[test]
+    fn a_sealed_meta_opens_only_as_written() {
+        let sealed = seal(b"{\"a\": 1}".to_vec());
+        assert_eq!(unseal(&sealed), Some(&b"{\"a\": 1}"[..]));
+        let mut changed = sealed.clone();
+        changed[6] = b'2';
+        assert_eq!(unseal(&changed), None);
+        assert_eq!(unseal(b"{\"a\": 1}"), None);
     }
 
     #[test]

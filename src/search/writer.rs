@@ -246,12 +246,18 @@ impl<'p> Builder<'p> {
             built_at_ns: self.built_at_ns,
             cases,
             build_ms: self.started.elapsed().as_millis() as u64,
+            library_key: library.origin.key(),
+            files: Vec::new(),
         };
         let lock = self
             .lock
-            .take()
+            .as_ref()
             .ok_or_else(|| SearchError::Dictionary("the build lost its lock".into()))?;
-        self.dir.publish(&self.gen_dir, &meta, &lock)?;
+        // Until it is live, a failure (a full disk, say) leaves the generation to `Drop`,
+        // which removes it with the lock still held.
+        self.dir.publish(&self.gen_dir, &meta, lock)?;
+        // Live now: release the lock, and with it `Drop`'s claim on the folder.
+        drop(self.lock.take());
         Ok(BuildReport {
             cases,
             elapsed: self.started.elapsed(),

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use super::{State, note};
 use crate::library::LibraryError;
-use crate::search::Searcher;
 use crate::workspace::WorkspaceError;
 
 /// How often the library is checked.
@@ -32,7 +31,7 @@ pub(super) fn run(state: &State) {
                 }
                 if let Some(current) = state.workspace.index.current()
                     && current.path != state.searcher().generation.path
-                    && let Ok(s) = Searcher::open(current)
+                    && let Ok(s) = crate::workspace::open(current)
                 {
                     state.swap(s);
                 }
@@ -58,7 +57,7 @@ pub(super) fn run(state: &State) {
                     .workspace
                     .index
                     .current()
-                    .map(Searcher::open)
+                    .map(crate::workspace::open)
                     .transpose()
                 {
                     Ok(Some(s)) => {
