@@ -4,6 +4,7 @@
 
 mod check;
 mod index;
+mod link;
 mod search;
 mod serve;
 mod show;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::Style;
+use crate::search::writer::BuildKind;
 use crate::search::{RawFilters, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
@@ -59,8 +61,14 @@ pub enum Command {
     Task(tasks::TaskArgs),
     /// Validate the whole library; every problem as path:line:col: message.
     Check,
-    /// Rebuild the index now; on failure the old index keeps serving.
-    Index,
+    /// Bring the index up to date now (only the changed cases when only cases changed);
+    /// on failure the old index keeps serving.
+    Index(index::IndexArgs),
+    /// Link a case to tasks: rewrites only the `tasks:` line of its front matter, checks
+    /// the library and updates the index.
+    Link(link::LinkArgs),
+    /// Unlink a case from tasks (the opposite of `link`).
+    Unlink(link::LinkArgs),
     /// The web page and its JSON API on a local address (http://127.0.0.1:8080/).
     Serve(serve::ServeArgs),
 }
@@ -120,11 +128,18 @@ impl Env {
         })?;
         match freshness {
             Freshness::Fresh => {}
-            Freshness::Rebuilt { reason, report } => eprintln!(
-                "duibiao: index rebuilt ({reason}): {} cases in {:.2} s",
-                report.cases,
-                report.elapsed.as_secs_f64()
-            ),
+            Freshness::Rebuilt { reason, report } => match &report.kind {
+                BuildKind::Full { .. } => eprintln!(
+                    "duibiao: index rebuilt ({reason}): {} cases in {:.2} s",
+                    report.cases,
+                    report.elapsed.as_secs_f64()
+                ),
+                kind @ BuildKind::Incremental { .. } => eprintln!(
+                    "duibiao: index updated ({reason}): {kind}; {} cases, in {:.2} s",
+                    report.cases,
+                    report.elapsed.as_secs_f64()
+                ),
+            },
             Freshness::StaleButBroken { problems } => eprintln!(
                 "duibiao: warning: the library has {problems} problem(s) (run `duibiao check`); searching the last good index"
             ),
@@ -148,8 +163,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Tasks(a) => tasks::run_tasks(&env, &a, out),
         Command::Task(a) => tasks::run_task(&env, &a, out),
         Command::Check => check::run(&env, out),
-        Command::Index => index::run(&env, out),
+        Command::Index(a) => index::run(&env, &a, out),
         Command::Serve(a) => serve::run(&env, &a, out),
+        Command::Link(a) => link::run(&env, &a, true, out),
+        Command::Unlink(a) => link::run(&env, &a, false, out),
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod analysis;
 mod build_dir;
 mod gate;
+pub mod incremental;
 pub mod insights;
 pub mod query;
 pub mod schema;
 pub mod searcher;
 pub mod snippet;
+pub mod stats;
 pub mod store;
 mod substring;
 mod sum_query;

@@ -31,7 +31,7 @@ pub const SETTLED_FILE: &str = "settled";
 const GEN_PREFIX: &str = "gen-";
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 3;
+pub const INDEX_FORMAT: u32 = 4;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {
