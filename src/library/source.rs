@@ -240,9 +240,10 @@ pub enum Check {
 /// it, starting threads costs more than the `stat` calls they would share.
 const PARALLEL_CHECK_FROM: usize = 2_000;
 
-/// The library file names in `dir`, sorted, from the directory listing alone (its entry
-/// types say which are regular files): no file is opened or stat-ed.
-pub fn list_names(dir: &Path) -> Result<Vec<String>, LibraryError> {
+/// The library files in `dir`, sorted by name, from the directory listing alone (its entry
+/// types say which are regular files): no file is opened or stat-ed yet, and each entry
+/// can be stat-ed relative to the open directory, without resolving its path again.
+pub fn list_entries(dir: &Path) -> Result<Vec<(String, fs::DirEntry)>, LibraryError> {
     let err = |source| LibraryError::ReadDir {
         path: dir.to_path_buf(),
         source,
@@ -254,10 +255,10 @@ pub fn list_names(dir: &Path) -> Result<Vec<String>, LibraryError> {
             continue;
         };
         if is_library_file(&name) && entry.file_type().map_err(err)?.is_file() {
-            out.push(name);
+            out.push((name, entry));
         }
     }
-    out.sort_unstable();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
@@ -265,14 +266,14 @@ pub fn list_names(dir: &Path) -> Result<Vec<String>, LibraryError> {
 /// `Ok(Some(settled))` when its content had to be compared and matched, `Err(why)` when it
 /// changed.
 fn check_one(
-    dir: &Path,
+    entry: &fs::DirEntry,
     stamp: &FileStamp,
     trusted_since_ns: u128,
     started_ns: u128,
 ) -> Result<Option<bool>, String> {
     let changed = || format!("{} changed", stamp.name);
-    let path = dir.join(&stamp.name);
-    let meta = fs::symlink_metadata(&path).map_err(|_| changed())?;
+    // Not following a symbolic link, as the listing does not.
+    let meta = entry.metadata().map_err(|_| changed())?;
     let listed = Listed::of(&meta);
     if !meta.is_file() || listed.len != stamp.len {
         return Err(changed());
@@ -281,7 +282,7 @@ fn check_one(
     if same && listed.changed_ns() + RACY_WINDOW_NS < trusted_since_ns {
         return Ok(None);
     }
-    let bytes = fs::read(&path).map_err(|_| changed())?;
+    let bytes = fs::read(entry.path()).map_err(|_| changed())?;
     if content_hash(&bytes) != stamp.hash {
         return Err(changed());
     }
@@ -306,15 +307,19 @@ pub fn unchanged(
     trusted_since_ns: u128,
 ) -> Result<Check, LibraryError> {
     let started_ns = now_ns();
-    let names = list_names(dir)?;
-    if names.len() != recorded.len() {
+    let entries = list_entries(dir)?;
+    if entries.len() != recorded.len() {
         return Ok(Check::Changed(format!(
             "{} library files now, {} when indexed",
-            names.len(),
+            entries.len(),
             recorded.len()
         )));
     }
-    if let Some((name, stamp)) = names.iter().zip(recorded).find(|(n, s)| **n != s.name) {
+    if let Some(((name, _), stamp)) = entries
+        .iter()
+        .zip(recorded)
+        .find(|((n, _), s)| *n != s.name)
+    {
         let known = recorded
             .binary_search_by(|s| s.name.as_str().cmp(name))
             .is_ok();
@@ -324,26 +329,27 @@ pub fn unchanged(
             format!("{name} is new")
         }));
     }
-    let check = |part: &[FileStamp]| -> Result<(bool, bool), String> {
+    let check = |part: &[(String, fs::DirEntry)], stamps: &[FileStamp]| {
         let (mut compared, mut settled) = (false, true);
-        for stamp in part {
-            if let Some(s) = check_one(dir, stamp, trusted_since_ns, started_ns)? {
+        for ((_, entry), stamp) in part.iter().zip(stamps) {
+            if let Some(s) = check_one(entry, stamp, trusted_since_ns, started_ns)? {
                 compared = true;
                 settled &= s;
             }
         }
-        Ok((compared, settled))
+        Ok::<(bool, bool), String>((compared, settled))
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let parts: Vec<Result<(bool, bool), String>> =
         if recorded.len() < PARALLEL_CHECK_FROM || threads < 2 {
-            vec![check(recorded)]
+            vec![check(&entries, recorded)]
         } else {
             let chunk = recorded.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                let handles: Vec<_> = recorded
+                let handles: Vec<_> = entries
                     .chunks(chunk)
-                    .map(|part| scope.spawn(move || check(part)))
+                    .zip(recorded.chunks(chunk))
+                    .map(|(part, stamps)| scope.spawn(move || check(part, stamps)))
                     .collect();
                 handles
                     .into_iter()

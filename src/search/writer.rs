@@ -429,8 +429,13 @@ pub(super) fn indexed_words(
                 continue;
             };
             let first = w.chars().next();
+            // A first character is settled once a live term starts with it (or it is not
+            // wanted); until then each of its terms is a candidate.
             let new_first = first != last_first
                 && first.is_some_and(|c| wanted(c.encode_utf8(&mut buf), vocab));
+            if first != last_first && !new_first {
+                last_first = first;
+            }
             let want_word = wanted(w, vocab);
             if !(new_first || want_word) || !live(&inverted, terms.value())? {
                 continue;
@@ -438,11 +443,9 @@ pub(super) fn indexed_words(
             if want_word {
                 vocab.insert(w.to_string());
             }
-            if first != last_first {
+            if new_first {
                 last_first = first;
-                if let Some(c) = first
-                    && new_first
-                {
+                if let Some(c) = first {
                     vocab.insert(c.encode_utf8(&mut buf).to_string());
                 }
             }
