@@ -14,6 +14,17 @@
 //!   time) and hashing every index file (what a build spends sealing it).
 //!
 //! Prints a Markdown table for the README.
+//!
+//! With `--incremental` (and optionally `--old PATH`, an older `duibiao` binary to run side
+//! by side), measures instead what an edit costs, on copies of the same libraries, the old
+//! binary and this one alternated round by round in the same run:
+//! - the whole-process `duibiao search` right after one case, then ten cases, were edited
+//!   (its rebuild included: a full rebuild for the old binary, an incremental one here),
+//!   against a full rebuild (`index --full`) of the same library;
+//! - the whole-process search with nothing changed, beside `rg -l` for the same word;
+//! - the staleness check in process: this code's against the check as it was (one
+//!   sequential `stat` a file, modification time and size only), re-run from the same
+//!   listing code.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -388,6 +399,206 @@ fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
     }
 }
 
+/// Runs `bin ARGS` on a library and index, returning the wall time; fails loudly.
+fn run_bin(bin: &Path, lib: &Path, index: &Path, args: &[&str]) -> Duration {
+    let t = Instant::now();
+    let out = Command::new(bin)
+        .arg("--library")
+        .arg(lib)
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .output()
+        .unwrap();
+    let wall = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wall
+}
+
+/// Appends a sentence holding `word` to the case file `path`.
+fn edit_case(path: &Path, word: &str) {
+    let mut text = fs::read_to_string(path).unwrap();
+    text.push_str(&format!("\n本轮基准在此写入{word}一词。\n"));
+    fs::write(path, text).unwrap();
+}
+
+/// The staleness check as it was before incremental generations: one listing with a
+/// sequential `stat` a file, then size and modification time compared (content hashed
+/// only where the time is too recent).
+fn old_style_check(dir: &Path, recorded: &[library::FileStamp], trusted: u128) -> bool {
+    let listed = source::list_dir(dir).unwrap().files;
+    if listed.len() != recorded.len() {
+        return false;
+    }
+    for ((name, meta), stamp) in listed.iter().zip(recorded) {
+        if *name != stamp.name || meta.len() != stamp.len {
+            return false;
+        }
+        let m = source::mtime_ns(meta);
+        if !(m == stamp.mtime_ns && m + 2_000_000_000 < trusted) {
+            let bytes = fs::read(dir.join(name)).unwrap();
+            if source::content_hash(&bytes) != stamp.hash {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, rounds: usize) {
+    let new = Path::new(BIN);
+    let lib = work.join(format!("inc-lib-{name}"));
+    let _ = fs::remove_dir_all(&lib);
+    fs::create_dir_all(&lib).unwrap();
+    let mut cases = Vec::new();
+    for e in fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && !p.ends_with(".generated") {
+            let to = lib.join(p.file_name().unwrap());
+            fs::copy(&p, &to).unwrap();
+            if to.extension().is_some_and(|x| x == "md") {
+                cases.push(to);
+            }
+        }
+    }
+    cases.sort();
+    let mut bins: Vec<(&str, &Path)> = vec![("new", new)];
+    if let Some(o) = old {
+        bins.insert(0, ("old", o));
+    }
+    let index_of = |tag: &str| work.join(format!("inc-index-{name}-{tag}"));
+    for (tag, bin) in &bins {
+        let _ = fs::remove_dir_all(index_of(tag));
+        run_bin(bin, &lib, &index_of(tag), &["index"]);
+    }
+    // Per binary: full builds, searches after one and ten edits, searches with nothing
+    // changed; and `rg -l`.
+    let mut full: Vec<Vec<Duration>> = vec![Vec::new(); bins.len()];
+    let mut one: Vec<Vec<Duration>> = vec![Vec::new(); bins.len()];
+    let mut ten: Vec<Vec<Duration>> = vec![Vec::new(); bins.len()];
+    let mut fresh: Vec<Vec<Duration>> = vec![Vec::new(); bins.len()];
+    let mut rg = Vec::new();
+    let mut rng = Rng(0x1e57 + cases.len() as u64);
+    for round in 0..rounds {
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..bins.len()).collect()
+        } else {
+            (0..bins.len()).rev().collect()
+        };
+        let word = format!("增量{round}号");
+        edit_case(&cases[rng.below(cases.len())], &word);
+        for &b in &order {
+            let (tag, bin) = bins[b];
+            one[b].push(run_bin(bin, &lib, &index_of(tag), &["search", &word]));
+        }
+        let word = format!("十例{round}号");
+        for _ in 0..10 {
+            edit_case(&cases[rng.below(cases.len())], &word);
+        }
+        for &b in &order {
+            let (tag, bin) = bins[b];
+            ten[b].push(run_bin(bin, &lib, &index_of(tag), &["search", &word]));
+        }
+        for _ in 0..5 {
+            for &b in &order {
+                let (tag, bin) = bins[b];
+                fresh[b].push(run_bin(bin, &lib, &index_of(tag), &["search", &word]));
+            }
+            let t = Instant::now();
+            let out = Command::new("rg").arg("-l").arg(&word).arg(&lib).output();
+            if out.is_ok_and(|o| o.status.success()) {
+                rg.push(t.elapsed());
+            }
+        }
+        for &b in &order {
+            let (tag, bin) = bins[b];
+            let args: &[&str] = if tag == "new" {
+                &["index", "--full"]
+            } else {
+                &["index"]
+            };
+            full[b].push(run_bin(bin, &lib, &index_of(tag), args));
+        }
+    }
+    // The staleness check in process, both ways alternated, on the new binary's index.
+    let generation = IndexDir::new(index_of("new")).current().unwrap();
+    let trusted = generation.trusted_since_ns();
+    let check = || source::unchanged(&lib, &generation.meta.stamps, trusted).unwrap();
+    if let source::Check::Unchanged {
+        settled_at: Some(at),
+    } = check()
+    {
+        generation.record_settled(at);
+    }
+    let trusted = generation.trusted_since_ns();
+    let n = (2_000_000 / cases.len().max(1)).clamp(5, 200);
+    let (mut new_check, mut old_check) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let t = Instant::now();
+        assert!(matches!(
+            source::unchanged(&lib, &generation.meta.stamps, trusted).unwrap(),
+            source::Check::Unchanged { .. }
+        ));
+        new_check.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(old_style_check(&lib, &generation.meta.stamps, trusted));
+        old_check.push(t.elapsed());
+    }
+    let new_i = bins.len() - 1;
+    let full_new = median_of(full[new_i].clone());
+    let line = |label: &str, v: &[Vec<Duration>]| {
+        let cells: Vec<String> = bins
+            .iter()
+            .enumerate()
+            .map(|(b, (tag, _))| format!("{tag} {:.1} ms", ms(median_of(v[b].clone()))))
+            .collect();
+        let newm = median_of(v[new_i].clone());
+        let mut s = format!(
+            "| {name} | {label} | {} | {:.3}× full build",
+            cells.join(", "),
+            newm.as_secs_f64() / full_new.as_secs_f64()
+        );
+        if bins.len() > 1 {
+            let _ = write!(
+                s,
+                ", {:.2}× old",
+                newm.as_secs_f64() / median_of(v[0].clone()).as_secs_f64()
+            );
+        }
+        s.push_str(" |");
+        println!("{s}");
+    };
+    line("full build (`index --full`; old: `index`)", &full);
+    line("search after 1 case edited", &one);
+    line("search after 10 cases edited", &ten);
+    line("search, nothing changed", &fresh);
+    if rg.is_empty() {
+        println!("| {name} | `rg -l`, same word | n/a (no ripgrep, or no match) | |");
+    }
+    let rgm = median_of(rg);
+    println!(
+        "| {name} | `rg -l`, same word | {:.1} ms | search ÷ rg: {:.2}× |",
+        ms(rgm),
+        median_of(fresh[new_i].clone()).as_secs_f64() / rgm.as_secs_f64()
+    );
+    let (nc, oc) = (median_of(new_check), median_of(old_check));
+    println!(
+        "| {name} | staleness check in process | new {:.0} µs, as before {:.0} µs | {:.2}× |",
+        nc.as_secs_f64() * 1e6,
+        oc.as_secs_f64() * 1e6,
+        nc.as_secs_f64() / oc.as_secs_f64()
+    );
+}
+
 fn main() {
     let mut sizes = vec![1_000usize, 10_000];
     let args: Vec<String> = std::env::args().collect();
@@ -401,6 +612,24 @@ fn main() {
     let shipped = root.join("cases");
     let work: PathBuf = root.join("target/bench");
     fs::create_dir_all(&work).unwrap();
+
+    if args.iter().any(|a| a == "--incremental") {
+        let old = args
+            .iter()
+            .position(|a| a == "--old")
+            .map(|i| PathBuf::from(&args[i + 1]));
+        println!("| library | measure | median | ratio |");
+        println!("|---|---|---|---|");
+        bench_incremental("shipped", &shipped, &work, old.as_deref(), 5);
+        for n in sizes {
+            let dir = work.join(format!("lib-{n}"));
+            eprintln!("generating {n} cases…");
+            generate(&shipped, &dir, n);
+            let rounds = if n >= 10_000 { 3 } else { 5 };
+            bench_incremental(&n.to_string(), &dir, &work, old.as_deref(), rounds);
+        }
+        return;
+    }
 
     let mut rows = vec![bench("shipped", &shipped, &work.join("index-shipped"))];
     for n in sizes {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use duibiao::cli::{self, Cli, Term};
 use duibiao::library::LibraryError;
+use duibiao::library::link::LinkError;
 use duibiao::render::Level;
 use duibiao::search::SearchError;
 use duibiao::workspace::WorkspaceError;
@@ -32,6 +33,18 @@ fn causes(err: &anyhow::Error) -> (Option<&LibraryError>, Option<&SearchError>) 
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
+    let link = err
+        .chain()
+        .find_map(|c| match c.downcast_ref::<WorkspaceError>() {
+            Some(WorkspaceError::Link(e)) => Some(e),
+            _ => c.downcast_ref::<LinkError>(),
+        });
+    if let Some(
+        LinkError::UnknownCase { .. } | LinkError::UnknownTask { .. } | LinkError::BuiltIn,
+    ) = link
+    {
+        return USAGE;
+    }
     match causes(err) {
         (Some(LibraryError::Invalid(_)), _) => INVALID_LIBRARY,
         (

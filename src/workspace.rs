@@ -8,9 +8,15 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeSet;
+
+use crate::library::changes::{self, Changes};
+use crate::library::link::{self, LinkError};
 use crate::library::source::Check;
 use crate::library::{self, Library, LibraryError, Origin, source};
-use crate::search::{self, BuildReport, IndexDir, SearchError, Searcher, guard, store};
+use crate::search::incremental::{self, Update};
+use crate::search::writer::BuildKind;
+use crate::search::{self, BuildReport, Generation, IndexDir, SearchError, Searcher, guard, store};
 
 /// Why a search could not get an index.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +30,16 @@ pub enum WorkspaceError {
         crate::library::diag::shown(.dir)
     )]
     Stale { dir: PathBuf, reason: String },
+    #[error(transparent)]
+    Link(#[from] LinkError),
+}
+
+/// What `link` or `unlink` did.
+#[derive(Debug)]
+pub struct Linked {
+    pub edit: link::Edit,
+    /// The rebuild that made the change searchable; `None` when nothing had to change.
+    pub report: Option<BuildReport>,
 }
 
 /// A resolved library and index folder.
@@ -94,21 +110,25 @@ impl Workspace {
     /// Why the live generation cannot serve this library, or `None` when it can (what the
     /// web server checks once a second).
     pub fn stale_reason(&self) -> Result<Option<String>, WorkspaceError> {
-        Ok(self.fresh_generation()?.err())
+        Ok(self.fresh_generation()?.err().map(|(why, _)| why))
     }
 
     /// The live generation when it can serve this library, or why it cannot.
-    fn fresh_generation(&self) -> Result<Result<store::Generation, String>, WorkspaceError> {
+    /// When it cannot, the reason, and whether the live generation itself is missing,
+    /// incomplete or damaged (then a rebuild is full: nothing is built on it).
+    fn fresh_generation(
+        &self,
+    ) -> Result<Result<store::Generation, (String, bool)>, WorkspaceError> {
         let current = match self.index.open_current() {
             Ok(c) => c,
-            Err(why) => return Ok(Err(why)),
+            Err(why) => return Ok(Err((why, true))),
         };
         let meta = &current.meta;
         if meta.tool != store::tool_version() {
-            return Ok(Err(format!("built by duibiao {}", meta.tool)));
+            return Ok(Err((format!("built by duibiao {}", meta.tool), false)));
         }
         if meta.library_key != self.origin.key() {
-            return Ok(Err(format!("built from {}", meta.library)));
+            return Ok(Err((format!("built from {}", meta.library), false)));
         }
         let changed = match &self.origin {
             Origin::Dir(dir) => {
@@ -124,28 +144,177 @@ impl Workspace {
             }
             Origin::Embedded => source::embedded_unchanged(&meta.stamps),
         };
-        Ok(changed.map_or(Ok(current), Err))
+        Ok(changed.map_or(Ok(current), |why| Err((why, false))))
     }
 
-    /// Builds a new generation now (the `index` command). Cases are read, checked and
-    /// indexed one at a time, so memory does not grow with the library; a problem anywhere
-    /// discards the new generation and leaves the live one as it was.
+    /// Builds a new generation now (the `index` command, and any rebuild a search or the
+    /// web server's watcher asks for): incremental when only case files changed since the
+    /// live generation, else whole. Cases are read, checked and indexed one at a time, so
+    /// memory does not grow with the library; a problem anywhere discards the new
+    /// generation and leaves the live one as it was.
     pub fn build(
         &self,
         on_wait: impl FnOnce(),
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
+        self.build_as(false, on_wait, progress)
+    }
+
+    /// A full rebuild, whatever changed (`duibiao index --full`).
+    pub fn build_full(
+        &self,
+        on_wait: impl FnOnce(),
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<BuildReport, WorkspaceError> {
+        self.build_as(true, on_wait, progress)
+    }
+
+    fn build_as(
+        &self,
+        full: bool,
+        on_wait: impl FnOnce(),
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<BuildReport, WorkspaceError> {
+        // Decided with the lock held: the generation to build on is the one live now.
+        let lock = self.index.lock(on_wait)?;
+        let plan = if full {
+            Err("--full".to_string())
+        } else {
+            self.plan_update()?
+        };
+        match plan {
+            Ok((current, changes)) => match self.update(lock, current, &changes, progress) {
+                // The live generation could not be built on (damaged, say): build whole.
+                Err(WorkspaceError::Search(e)) => {
+                    let lock = self.index.lock(|| {})?;
+                    self.build_whole(
+                        lock,
+                        format!("the incremental update failed: {e}"),
+                        progress,
+                    )
+                }
+                other => other,
+            },
+            Err(why) => self.build_whole(lock, why, progress),
+        }
+    }
+
+    /// The live generation and what changed since, when an incremental update can follow
+    /// it; else why a full rebuild is needed.
+    #[allow(clippy::type_complexity)]
+    fn plan_update(&self) -> Result<Result<(Generation, Changes), String>, WorkspaceError> {
+        let Origin::Dir(dir) = &self.origin else {
+            return Ok(Err("the built-in library is indexed whole".into()));
+        };
+        let Some(current) = self.index.current() else {
+            return Ok(Err("no index yet".into()));
+        };
+        let meta = &current.meta;
+        if meta.tool != store::tool_version() {
+            return Ok(Err(format!("built by duibiao {}", meta.tool)));
+        }
+        if meta.library != self.origin.describe() {
+            return Ok(Err(format!("built from {}", meta.library)));
+        }
+        if search::stats::IndexStats::read(&current.path).is_none() {
+            return Ok(Err("the index records no statistics".into()));
+        }
+        let changes = changes::changes(dir, &meta.stamps, current.trusted_since_ns())?;
+        if let Some(why) = changes.global {
+            return Ok(Err(why));
+        }
+        let most = (meta.cases as f64 * incremental::MAX_CHANGED_SHARE) as usize;
+        if changes.len() > most.max(64) {
+            return Ok(Err(format!(
+                "{} of {} cases changed",
+                changes.len(),
+                meta.cases
+            )));
+        }
+        Ok(Ok((current, changes)))
+    }
+
+    /// A new generation from every case.
+    fn build_whole(
+        &self,
+        lock: store::BuildLock,
+        why: String,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<BuildReport, WorkspaceError> {
         let pending = library::open(&self.origin)?;
-        let builder = search::Builder::start(
+        let builder = search::Builder::start_locked(
             &self.index,
+            lock,
             pending.library(),
             pending.case_count(),
-            on_wait,
             progress,
         )?;
         let library =
             pending.stream(search::writer::build_threads(), &|case| builder.add(&case))?;
-        Ok(builder.finish(&library)?)
+        let mut report = builder.finish(&library)?;
+        report.kind = BuildKind::Full { why };
+        Ok(report)
+    }
+
+    /// The live generation plus the changed cases: only those are read and checked (the
+    /// plan's precedents are checked against the unchanged cases in the index).
+    fn update(
+        &self,
+        lock: store::BuildLock,
+        current: Generation,
+        changes: &Changes,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<BuildReport, WorkspaceError> {
+        let mut pending = library::open(&self.origin)?;
+        let read: BTreeSet<&str> = changes
+            .added
+            .iter()
+            .chain(&changes.edited)
+            .map(String::as_str)
+            .collect();
+        pending.retain_cases(|name| read.contains(name));
+        let update = Update::start(
+            &self.index,
+            lock,
+            current,
+            pending.library(),
+            changes,
+            progress,
+        )?;
+        let library = pending.stream_with(
+            search::writer::build_threads(),
+            &|case| update.add(&case),
+            &|task, place| update.backed_elsewhere(task, place),
+        )?;
+        Ok(update.finish(&library, &changes.kept)?)
+    }
+
+    /// Links (`link`) or unlinks a case to or from tasks: rewrites the `tasks:` entry of
+    /// its file atomically, then brings the index up to date, which checks the library
+    /// (the case itself, and the plan's precedents it may have backed). A problem puts the
+    /// file back as it was, byte for byte, and is returned.
+    pub fn link(
+        &self,
+        case_id: &str,
+        tasks: &[String],
+        link: bool,
+        on_wait: impl FnOnce(),
+    ) -> Result<Linked, WorkspaceError> {
+        let edit = link::plan(&self.origin, case_id, tasks, link)?;
+        if edit.after == edit.before {
+            return Ok(Linked { edit, report: None });
+        }
+        link::write_atomic(&edit.path, &edit.after)?;
+        match self.build(on_wait, &|_, _| {}) {
+            Ok(report) => Ok(Linked {
+                edit,
+                report: Some(report),
+            }),
+            Err(e) => {
+                link::write_atomic(&edit.path, &edit.before)?;
+                Err(e)
+            }
+        }
     }
 
     /// A searcher on a fresh index, rebuilding first when the index is missing, stale or
@@ -157,13 +326,13 @@ impl Workspace {
     ) -> Result<(Searcher, Freshness), WorkspaceError> {
         // The generation the staleness check opened is the one searched: its meta (a
         // stamp per library file) is read once.
-        let reason = match self.fresh_generation()? {
+        let (reason, full) = match self.fresh_generation()? {
             Ok(current) => match open(current) {
                 Ok(s) => return Ok((s, Freshness::Fresh)),
                 Err(e) if !rebuild => return Err(e.into()),
-                Err(e) => e.to_string(),
+                Err(e) => (e.to_string(), true),
             },
-            Err(why) => why,
+            Err(stale) => stale,
         };
         if !rebuild {
             return Err(WorkspaceError::Stale {
@@ -171,17 +340,19 @@ impl Workspace {
                 reason,
             });
         }
-        self.rebuilt(reason, on_wait)
+        self.rebuilt(reason, full, on_wait)
     }
 
     /// Rebuilds, then opens the new generation. When the library is broken, or the build
     /// fails on I/O (a full disk), the last good generation keeps serving, if there is one.
+    /// `full` when the live generation is damaged or cannot be opened: it is not built on.
     fn rebuilt(
         &self,
         reason: String,
+        full: bool,
         on_wait: impl FnOnce(),
     ) -> Result<(Searcher, Freshness), WorkspaceError> {
-        let report = match self.build(on_wait, &|_, _| {}) {
+        let report = match self.build_as(full, on_wait, &|_, _| {}) {
             Ok(r) => r,
             Err(WorkspaceError::Library(LibraryError::Invalid(problems))) => {
                 if let Some(current) = self.index.current()
@@ -242,7 +413,7 @@ impl Workspace {
             return Err(e.into());
         }
         drop(searcher);
-        let (searcher, freshness) = self.rebuilt(e.to_string(), || {})?;
+        let (searcher, freshness) = self.rebuilt(e.to_string(), true, || {})?;
         if !matches!(freshness, Freshness::Rebuilt { .. }) {
             return Err(e.into());
         }

@@ -343,12 +343,12 @@ fn a_stale_index_is_rebuilt_once_and_said_on_stderr() {
     let (_, _, err) = sb.run_text(&["search", "公园"]);
     assert!(err.is_empty(), "{err}");
 
-    // A change of the same size is still a change.
+    // A change of the same size is still a change, indexed incrementally.
     fs::write(&path, text.replace("政企合力", "政企协同")).unwrap();
     let (code, out, err) = sb.run_text(&["search", "政企协同", "--json"]);
     assert_eq!(code, 0);
     assert!(
-        err.contains("index rebuilt (japan-smart-farming.md changed)"),
+        err.contains("index updated (japan-smart-farming.md changed): incremental: 1 edited"),
         "{err}"
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -741,4 +741,210 @@ fn huge_limits_elsewhere_are_clamped_too() {
         let (code, _, err) = sb.run_text(&args);
         assert_eq!(code, 0, "{args:?}: {err}");
     }
+}
+
+/// The lines of `after` that differ from `before`'s, which must have as many.
+fn changed_lines(before: &str, after: &str) -> Vec<(String, String)> {
+    let (b, a): (Vec<&str>, Vec<&str>) = (
+        before.split_inclusive('\n').collect(),
+        after.split_inclusive('\n').collect(),
+    );
+    assert_eq!(b.len(), a.len(), "line count changed:\n{after}");
+    b.iter()
+        .zip(&a)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (x.to_string(), y.to_string()))
+        .collect()
+}
+
+#[test]
+fn link_and_unlink_change_only_the_tasks_line_and_the_next_search_sees_it() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let path = sb.lib().join("japan-smart-farming.md");
+    let before = fs::read_to_string(&path).unwrap();
+
+    let (code, out, err) = sb.run_text(&["link", "japan-smart-farming", "BAY-09", "bay-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("IND-10 → IND-10, BAY-09, BAY-03"), "{out}");
+    assert!(
+        err.contains("index updated (incremental: 1 edited"),
+        "{err}"
+    );
+    let after = fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        changed_lines(&before, &after),
+        [(
+            "tasks: [IND-10]\n".to_string(),
+            "tasks: [IND-10, BAY-09, BAY-03]\n".to_string()
+        )]
+    );
+    // Searches see it at once, without a rebuild of their own.
+    let (code, out, err) = sb.run_text(&["search", "--task", "BAY-09", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("index"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(hit_ids(&v), ["japan-smart-farming"]);
+    assert_eq!(sb.json(&["search", "--task", "BAY-03"])["total"], 3);
+
+    // Linking again changes nothing, not even the file's time.
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    let (code, out, _) = sb.run_text(&["link", "japan-smart-farming", "BAY-09"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+
+    let (code, _, err) = sb.run_text(&["unlink", "japan-smart-farming", "BAY-09", "BAY-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), before);
+    assert_eq!(sb.json(&["search", "--task", "BAY-09"])["total"], 0);
+}
+
+#[test]
+fn link_refuses_unknown_ids_and_changes_that_break_the_library() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let path = sb.lib().join("japan-smart-farming.md");
+    let before = fs::read(&path).unwrap();
+
+    let (code, _, err) = sb.run_text(&["link", "japan-smart-farmin", "BAY-09"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean japan-smart-farming"), "{err}");
+    let (code, _, err) = sb.run_text(&["link", "japan-smart-farming", "BAY-90"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no task with id \"BAY-90\""), "{err}");
+    assert!(err.contains("BAY-09"), "{err}");
+
+    // The plan names Japan as IND-10's precedent: unlinking its only case is refused, and
+    // the file is put back byte for byte.
+    let (code, _, err) = sb.run_text(&["unlink", "japan-smart-farming", "IND-10"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("precedent"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_eq!(sb.json(&["search", "--task", "IND-10"])["total"], 1);
+    let leftovers: Vec<_> = fs::read_dir(sb.lib())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn index_says_which_kind_of_build_it_did() {
+    let sb = Sandbox::new();
+    let (code, out, _) = sb.run_text(&["index"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("(full rebuild: no index yet)"), "{out}");
+    let (_, out, _) = sb.run_text(&["index"]);
+    assert!(
+        out.contains("(incremental: 0 edited, 0 added, 0 removed"),
+        "{out}"
+    );
+    let path = sb.lib().join("new-york-pocket-parks.md");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{text}\n袖珍绿地试点扩展到滨海步道。\n")).unwrap();
+    let (code, out, err) = sb.run_text(&["search", "滨海步道", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("index updated (new-york-pocket-parks.md changed): incremental: 1 edited"),
+        "{err}"
+    );
+    assert_eq!(
+        hit_ids(&serde_json::from_str(&out).unwrap()),
+        ["new-york-pocket-parks"]
+    );
+    let (_, out, _) = sb.run_text(&["index", "--full"]);
+    assert!(out.contains("indexed 5 cases in"), "{out}");
+    assert!(out.contains("(full rebuild: --full)"), "{out}");
+    // A global file changed: the next search rebuilds everything.
+    let plan = sb.lib().join("plan.yaml");
+    fs::write(&plan, format!("{}\n", fs::read_to_string(&plan).unwrap())).unwrap();
+    let (code, _, err) = sb.run_text(&["search", "滨海步道"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("index rebuilt (plan.yaml changed)"), "{err}");
+}
+
+/// Incremental builds killed at every stage, from linking the previous generation's files
+/// to publishing: each time the generation that was live stays live, complete and right,
+/// and the next build goes through.
+#[test]
+fn an_incremental_build_killed_at_any_point_leaves_the_previous_generation_serving() {
+    use std::time::{Duration, Instant};
+    let sb = Sandbox::new();
+    let template = fs::read_to_string(sb.lib().join("japan-smart-farming.md")).unwrap();
+    let filler = "数据化模式管理农业生产，全方位信息服务与政企合力推动智慧农业发展。".repeat(20);
+    let write = |i: usize, extra: &str| {
+        let id = format!("synthetic-{i:04}");
+        let text = template
+            .replace("id: japan-smart-farming", &format!("id: {id}"))
+            .replace(
+                "农户可以按数据安排生产。",
+                &format!("农户可以按数据安排生产。{filler}{extra}{i}"),
+            );
+        fs::write(sb.lib().join(format!("{id}.md")), text).unwrap();
+    };
+    for i in 0..400 {
+        write(i, "");
+    }
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let mut delay_ms = 0;
+    let mut round = 0;
+    loop {
+        round += 1;
+        // Sixty cases edited: an incremental build that takes a moment.
+        let word = format!("滨海第{round}号试点");
+        for i in 0..60 {
+            write(i, &word);
+        }
+        let before = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+        let mut child = sb
+            .command(&["index"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(delay_ms) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let now = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+        let live = sb.index().join(now.trim());
+        assert!(live.join("duibiao.json").is_file(), "round {round}");
+        if now == before {
+            // Killed before publishing: the old generation serves, and it does not know
+            // this round's word.
+            let (code, out, err) = sb.run_text(&["--no-rebuild", "search", "口袋公园", "--json"]);
+            assert!(code == 0 || err.contains("cannot be used"), "{err}");
+            if code == 0 {
+                let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["total"], 2, "round {round}");
+            }
+        }
+        // Whatever happened, the next search is right.
+        assert_eq!(sb.json(&["search", &word])["total"], 60, "round {round}");
+        assert_eq!(sb.json(&["search", "口袋公园"])["total"], 2);
+        if finished || round > 20 {
+            break;
+        }
+        delay_ms = (delay_ms * 8 / 5).max(10);
+    }
+    assert!(
+        round > 3,
+        "the builds finished too fast to be killed: {round}"
+    );
+    let gens = fs::read_dir(sb.index())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("gen-")
+        })
+        .count();
+    assert!(gens <= 3, "{gens} generations left");
 }

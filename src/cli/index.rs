@@ -3,6 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use clap::Args;
+
 use super::Env;
 use crate::library::LibraryError;
 use crate::render::Level;
@@ -26,7 +28,14 @@ fn progress_bar(done: usize, total: usize) {
     }
 }
 
-pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Index every case anew, even when only some changed.
+    #[arg(long)]
+    pub full: bool,
+}
+
+pub fn run(env: &Env, args: &IndexArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let show_progress = std::io::stderr().is_terminal();
     let progress = |done: usize, total: usize| {
         if show_progress && total >= PROGRESS_MIN_CASES {
@@ -39,7 +48,12 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
             "waiting for another build of the index to finish…",
         )
     };
-    match env.workspace.build(wait, &progress) {
+    let built = if args.full {
+        env.workspace.build_full(wait, &progress)
+    } else {
+        env.workspace.build(wait, &progress)
+    };
+    match built {
         Ok(report) => {
             if report.cases == 0 {
                 writeln!(
@@ -49,9 +63,10 @@ pub fn run(env: &Env, out: &mut dyn Write) -> anyhow::Result<i32> {
             }
             writeln!(
                 out,
-                "indexed {} cases in {:.2} s; index size {:.1} MB ({})",
+                "indexed {} cases in {:.2} s ({}); index size {:.1} MB ({})",
                 report.cases,
                 report.elapsed.as_secs_f64(),
+                report.kind,
                 report.bytes as f64 / 1_048_576.0,
                 crate::library::diag::shown(&report.generation)
             )?;

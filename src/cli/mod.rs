@@ -6,6 +6,7 @@ mod check;
 mod conventions;
 mod export;
 mod index;
+mod link;
 mod search;
 mod serve;
 mod show;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::{self, Level, Style};
+use crate::search::writer::BuildKind;
 use crate::search::{RawFilters, SearchError, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
@@ -76,8 +78,14 @@ pub enum Command {
     SuggestLinks(suggest_links::SuggestLinksArgs),
     /// Validate the whole library; every problem as path:line:col: message.
     Check(check::CheckArgs),
-    /// Rebuild the index now; on failure the old index keeps serving.
-    Index,
+    /// Bring the index up to date now (only the changed cases when only cases changed);
+    /// on failure the old index keeps serving.
+    Index(index::IndexArgs),
+    /// Link a case to tasks: rewrites only the `tasks:` line of its front matter, checks
+    /// the library and updates the index.
+    Link(link::LinkArgs),
+    /// Unlink a case from tasks (the opposite of `link`).
+    Unlink(link::LinkArgs),
     /// The web page and its JSON API on a local address (http://127.0.0.1:8080/).
     Serve(serve::ServeArgs),
     /// Every case for another search engine (NDJSON, Elasticsearch/OpenSearch _bulk,
@@ -252,14 +260,24 @@ impl Env {
     fn report(&self, freshness: Freshness) {
         match freshness {
             Freshness::Fresh => {}
-            Freshness::Rebuilt { reason, report } => self.term.say(
-                Level::Note,
-                &format!(
-                    "index rebuilt ({reason}): {} cases in {:.2} s",
-                    report.cases,
-                    report.elapsed.as_secs_f64()
+            Freshness::Rebuilt { reason, report } => match &report.kind {
+                BuildKind::Full { .. } => self.term.say(
+                    Level::Note,
+                    &format!(
+                        "index rebuilt ({reason}): {} cases in {:.2} s",
+                        report.cases,
+                        report.elapsed.as_secs_f64()
+                    ),
                 ),
-            ),
+                kind @ BuildKind::Incremental { .. } => self.term.say(
+                    Level::Note,
+                    &format!(
+                        "index updated ({reason}): {kind}; {} cases, in {:.2} s",
+                        report.cases,
+                        report.elapsed.as_secs_f64()
+                    ),
+                ),
+            },
             Freshness::StaleButBroken { problems } => self.term.say(
                 Level::Warning,
                 &format!(
@@ -295,7 +313,9 @@ pub fn run(cli: Cli, term: Term, out: &mut dyn Write) -> anyhow::Result<i32> {
         Command::Serve(a) => serve::run(&env, &a, out),
         Command::Export(a) => export::run(&env, &a, out),
         Command::Check(a) => check::run(&env, &a, out),
-        Command::Index => index::run(&env, out),
+        Command::Index(a) => index::run(&env, &a, out),
+        Command::Link(a) => link::run(&env, &a, true, out),
+        Command::Unlink(a) => link::run(&env, &a, false, out),
         Command::Completions(a) => conventions::completions(&a, out),
         Command::Man => conventions::man(out),
     }

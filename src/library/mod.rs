@@ -7,9 +7,11 @@
 //! built from half a library.
 
 pub mod case;
+pub mod changes;
 pub mod diag;
 pub mod extras;
 pub mod frontmatter;
+pub mod link;
 pub mod markdown;
 pub mod names;
 pub mod places;
@@ -118,8 +120,8 @@ pub fn load(origin: &Origin) -> Result<Library, LibraryError> {
 struct CaseFile {
     path: PathBuf,
     name: String,
-    /// Size and modification time from the listing (a folder's file).
-    listed: Option<(u64, u128)>,
+    /// Size, times and inode from the listing (a folder's file).
+    listed: Option<source::Listed>,
     /// The bytes, for the compiled-in library.
     embedded: Option<&'static [u8]>,
 }
@@ -166,7 +168,7 @@ pub fn open(origin: &Origin) -> Result<Pending, LibraryError> {
                     case_files.push(CaseFile {
                         path,
                         name,
-                        listed: Some((meta.len(), source::mtime_ns(&meta))),
+                        listed: Some(source::Listed::of(&meta)),
                         embedded: None,
                     });
                 } else if let Some((file, stamp)) = source::read_file(path, name, &meta, &mut diags)
@@ -302,6 +304,12 @@ impl Pending {
         self
     }
 
+    /// Keeps only the case files `keep` names (by file name), for a build that reads only
+    /// the cases that changed since the last one.
+    pub fn retain_cases(&mut self, keep: impl Fn(&str) -> bool) {
+        self.case_files.retain(|f| keep(&f.name));
+    }
+
     /// Reads, parses and checks every case on `threads` threads, handing each good case to
     /// `sink` as soon as it is read, in no particular order, and keeping none: memory does
     /// not grow with the library. Then checks what needs all cases (duplicate ids, the
@@ -311,6 +319,18 @@ impl Pending {
         self,
         threads: usize,
         sink: &(dyn Fn(Case) + Sync),
+    ) -> Result<Library, LibraryError> {
+        self.stream_with(threads, sink, &|_, _| false)
+    }
+
+    /// [`Pending::stream`] for a library of which only some cases are read (see
+    /// [`Pending::retain_cases`]): `backed_elsewhere(task, place)` says whether a case not
+    /// read backs the plan's precedent `place` for `task`.
+    pub fn stream_with(
+        self,
+        threads: usize,
+        sink: &(dyn Fn(Case) + Sync),
+        backed_elsewhere: &(dyn Fn(&str, &str) -> bool + Sync),
     ) -> Result<Library, LibraryError> {
         let Pending {
             mut library,
@@ -399,7 +419,7 @@ impl Pending {
                             && (cities.contains(place) || countries.contains(place))
                     },
                 );
-                if library.places.is_place(place) && !backed {
+                if library.places.is_place(place) && !backed && !backed_elsewhere(task, place) {
                     diags.at_hint(
                         &file,
                         *pos,
@@ -441,15 +461,13 @@ fn read_case(
                 bytes: bytes.to_vec(),
             }
         }
-        (None, Some((len, mtime_ns))) => {
-            match source::read_listed(&f.path, &f.name, len, mtime_ns, diags) {
-                Some((file, stamp)) => {
-                    stamps.push(stamp);
-                    file
-                }
-                None => return seen,
+        (None, Some(listed)) => match source::read_listed(&f.path, &f.name, &listed, diags) {
+            Some((file, stamp)) => {
+                stamps.push(stamp);
+                file
             }
-        }
+            None => return seen,
+        },
         (None, None) => return seen,
     };
     let Some(text) = utf8(&file, diags) else {

@@ -30,8 +30,8 @@ pub struct SourceFile {
     pub bytes: Vec<u8>,
 }
 
-/// What identifies a file's version without reading it again: size and modification time
-/// (cheap, from metadata) plus a hash of its content (certain).
+/// What identifies a file's version without reading it again: size, modification time,
+/// status-change time and inode (cheap, from metadata) plus a hash of its content (certain).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileStamp {
     pub name: String,
@@ -39,6 +39,57 @@ pub struct FileStamp {
     /// Nanoseconds since the epoch; 0 for the compiled-in library.
     pub mtime_ns: u128,
     pub hash: String,
+    /// The status-change time, in nanoseconds since the epoch: every write, `touch -d` to an
+    /// earlier time and rename moves it, and no user can set it back, so a file whose
+    /// modification time was put back still shows as changed.
+    #[serde(default)]
+    pub ctime_ns: u128,
+    /// The inode: a file replaced by another (an editor's save-by-rename, a `mv` over it)
+    /// has a new one even when its size and times match.
+    #[serde(default)]
+    pub ino: u64,
+}
+
+/// A file's metadata as the stamps record it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub len: u64,
+    pub mtime_ns: u128,
+    pub ctime_ns: u128,
+    pub ino: u64,
+}
+
+impl Listed {
+    pub fn of(meta: &fs::Metadata) -> Listed {
+        #[cfg(unix)]
+        let (ctime_ns, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            let ns = u128::try_from(meta.ctime()).unwrap_or(0) * 1_000_000_000
+                + u128::try_from(meta.ctime_nsec()).unwrap_or(0);
+            (ns, meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (ctime_ns, ino) = (0, 0);
+        Listed {
+            len: meta.len(),
+            mtime_ns: mtime_ns(meta),
+            ctime_ns,
+            ino,
+        }
+    }
+
+    /// Whether this metadata is the one `stamp` recorded.
+    pub fn matches(&self, stamp: &FileStamp) -> bool {
+        self.len == stamp.len
+            && self.mtime_ns == stamp.mtime_ns
+            && self.ctime_ns == stamp.ctime_ns
+            && self.ino == stamp.ino
+    }
+
+    /// The latest time the file's metadata says it changed.
+    pub fn changed_ns(&self) -> u128 {
+        self.mtime_ns.max(self.ctime_ns)
+    }
 }
 
 /// Is `name` a file that belongs to the library (and so to its fingerprint)?
@@ -174,6 +225,18 @@ pub fn stamp(name: &str, bytes: &[u8], mtime_ns: u128) -> FileStamp {
         len: bytes.len() as u64,
         mtime_ns,
         hash: content_hash(bytes),
+        ctime_ns: 0,
+        ino: 0,
+    }
+}
+
+/// A file's stamp from its bytes and the metadata listed before they were read (so a change
+/// in between shows as changed metadata next time, never as a missed change).
+pub fn stamp_listed(name: &str, bytes: &[u8], listed: &Listed) -> FileStamp {
+    FileStamp {
+        ctime_ns: listed.ctime_ns,
+        ino: listed.ino,
+        ..stamp(name, bytes, listed.mtime_ns)
     }
 }
 
@@ -182,10 +245,10 @@ pub fn stamp(name: &str, bytes: &[u8], mtime_ns: u128) -> FileStamp {
 pub fn read_listed(
     path: &Path,
     name: &str,
-    len: u64,
-    mtime_ns: u128,
+    listed: &Listed,
     diags: &mut Diagnostics,
 ) -> Option<(SourceFile, FileStamp)> {
+    let len = listed.len;
     if len > MAX_FILE_BYTES {
         diags.file(
             path,
@@ -197,7 +260,7 @@ pub fn read_listed(
     }
     match crate::safe_fs::read_regular(path, MAX_FILE_BYTES, true) {
         Ok(bytes) => {
-            let stamp = stamp(name, &bytes, mtime_ns);
+            let stamp = stamp_listed(name, &bytes, listed);
             Some((
                 SourceFile {
                     path: path.to_path_buf(),
@@ -221,7 +284,7 @@ pub fn read_file(
     meta: &fs::Metadata,
     diags: &mut Diagnostics,
 ) -> Option<(SourceFile, FileStamp)> {
-    read_listed(&path, &name, meta.len(), mtime_ns(meta), diags)
+    read_listed(&path, &name, &Listed::of(meta), diags)
 }
 
 /// Stamps of the compiled-in library without copying it.
@@ -236,7 +299,7 @@ include!(concat!(env!("OUT_DIR"), "/embedded_library.rs"));
 
 /// A file whose modification time is this close to the build's start may have been
 /// changed again within the same clock tick: its content is always compared.
-const RACY_WINDOW_NS: u128 = 2_000_000_000;
+pub(crate) const RACY_WINDOW_NS: u128 = 2_000_000_000;
 
 /// What a freshness check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,9 +316,11 @@ pub enum Check {
 /// Whether the library still matches `recorded`, the stamps of the files an index was
 /// built from; `trusted_since_ns` is when their content was last known to match (the
 /// build's start, or a later check's `settled_at`). Costs one directory listing and one
-/// `stat` a file; a file is read (and hashed) only when its metadata changed or is too
-/// recent to trust, so a touched-but-unchanged file is not a change and a changed file is
-/// never missed.
+/// `stat` a file; a file is read (and hashed)
+/// only when its metadata changed or is too recent to trust, so a touched-but-unchanged
+/// file is not a change and a changed file is never missed: an addition, removal or rename
+/// changes the listing, and an edit moves the status-change time even when the size, the
+/// second and the modification time (set back by hand) stay.
 pub fn unchanged(
     dir: &Path,
     recorded: &[FileStamp],
@@ -263,7 +328,7 @@ pub fn unchanged(
 ) -> Result<Check, LibraryError> {
     let started_ns = now_ns();
     let Listing {
-        files: listed,
+        files: entries,
         refused,
     } = list_dir(dir)?;
     if let Some(r) = refused.first() {
@@ -272,24 +337,36 @@ pub fn unchanged(
             super::diag::shown(&r.path)
         )));
     }
-    if listed.len() != recorded.len() {
+    if entries.len() != recorded.len() {
         return Ok(Check::Changed(format!(
             "{} library files now, {} when indexed",
-            listed.len(),
+            entries.len(),
             recorded.len()
         )));
     }
-    let mut compared = false;
-    let mut settled = true;
-    for ((name, meta), stamp) in listed.iter().zip(recorded) {
-        if *name != stamp.name {
-            return Ok(Check::Changed(format!("{name} is new")));
-        }
-        if meta.len() != stamp.len {
+    if let Some(((name, _), stamp)) = entries
+        .iter()
+        .zip(recorded)
+        .find(|((n, _), s)| *n != s.name)
+    {
+        let known = recorded
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .is_ok();
+        return Ok(Check::Changed(if known {
+            format!("{} was removed or renamed", stamp.name)
+        } else {
+            format!("{name} is new")
+        }));
+    }
+    let (mut compared, mut settled) = (false, true);
+    for ((name, meta), stamp) in entries.iter().zip(recorded) {
+        // The listing already holds each file's metadata (a symlink's target's).
+        let listed = Listed::of(meta);
+        if listed.len != stamp.len {
             return Ok(Check::Changed(format!("{name} changed")));
         }
-        let mtime = mtime_ns(meta);
-        if mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < trusted_since_ns {
+        let same = listed.matches(stamp);
+        if same && listed.changed_ns() + RACY_WINDOW_NS < trusted_since_ns {
             continue;
         }
         let bytes = crate::safe_fs::read_regular(&dir.join(name), MAX_FILE_BYTES, true).map_err(
@@ -304,7 +381,7 @@ pub fn unchanged(
         compared = true;
         // Content read after `started_ns` matched; if the metadata is the recorded one and
         // old enough, a later change must move it.
-        settled &= mtime == stamp.mtime_ns && mtime + RACY_WINDOW_NS < started_ns;
+        settled &= same && listed.changed_ns() + RACY_WINDOW_NS < started_ns;
     }
     Ok(Check::Unchanged {
         settled_at: (compared && settled).then_some(started_ns),
@@ -333,7 +410,7 @@ mod tests {
     fn stamp_of(dir: &Path, name: &str) -> FileStamp {
         let path = dir.join(name);
         let meta = fs::metadata(&path).unwrap();
-        stamp(name, &fs::read(&path).unwrap(), mtime_ns(&meta))
+        stamp_listed(name, &fs::read(&path).unwrap(), &Listed::of(&meta))
     }
 
     #[test]
@@ -350,6 +427,9 @@ mod tests {
             .unwrap();
         let recorded = vec![stamp_of(dir.path(), "a.md")];
         let mtime = recorded[0].mtime_ns;
+        // Setting the time moved the status-change time to now: only once that is past the
+        // racy window can the file be settled.
+        std::thread::sleep(Duration::from_nanos(RACY_WINDOW_NS as u64 + 100_000_000));
 
         // Built within the racy window of the file's change: its content is compared, and
         // since its time is long past, it is settled from now on.
@@ -381,6 +461,65 @@ mod tests {
         assert_eq!(
             unchanged(dir.path(), &recorded, recorded[0].mtime_ns).unwrap(),
             Check::Unchanged { settled_at: None }
+        );
+    }
+
+    /// Edits that keep the size and put the modification time back, renames and files
+    /// replaced by others: each is a change, found from metadata alone (the index is
+    /// trusted, so no content is compared unless the metadata moved).
+    #[test]
+    fn edits_hidden_from_size_and_mtime_are_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.md");
+        fs::write(&path, "口袋公园").unwrap();
+        fs::write(dir.path().join("b.md"), "城市更新").unwrap();
+        let recorded = vec![stamp_of(dir.path(), "a.md"), stamp_of(dir.path(), "b.md")];
+        let built = now_ns() + RACY_WINDOW_NS * 2;
+        let fresh = || unchanged(dir.path(), &recorded, built).unwrap();
+        assert_eq!(fresh(), Check::Unchanged { settled_at: None });
+        let restore = |p: &Path| {
+            fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(UNIX_EPOCH + Duration::from_nanos(recorded[0].mtime_ns as u64))
+                .unwrap();
+        };
+
+        // Same size, same second, modification time set back to the recorded one.
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(&path, "口袋公圆").unwrap();
+        restore(&path);
+        assert_eq!(fs::metadata(&path).unwrap().len(), recorded[0].len);
+        assert_eq!(
+            mtime_ns(&fs::metadata(&path).unwrap()),
+            recorded[0].mtime_ns
+        );
+        assert_eq!(fresh(), Check::Changed("a.md changed".into()));
+
+        // The original content again, but through a new file renamed over the old one.
+        fs::write(dir.path().join("tmp"), "口袋公园").unwrap();
+        restore(&dir.path().join("tmp"));
+        fs::rename(dir.path().join("tmp"), &path).unwrap();
+        // Its metadata moved, so its content was compared: the same bytes are no change,
+        // and not settled either (the next check compares again).
+        assert_eq!(fresh(), Check::Unchanged { settled_at: None });
+        // Other bytes of the same size, renamed over it with the recorded time.
+        fs::write(dir.path().join("tmp"), "口袋花园").unwrap();
+        restore(&dir.path().join("tmp"));
+        fs::rename(dir.path().join("tmp"), &path).unwrap();
+        assert_eq!(fresh(), Check::Changed("a.md changed".into()));
+        fs::write(&path, "口袋公园").unwrap();
+
+        // Renamed: the listing differs.
+        fs::rename(dir.path().join("b.md"), dir.path().join("c.md")).unwrap();
+        assert_eq!(fresh(), Check::Changed("c.md is new".into()));
+        fs::rename(dir.path().join("c.md"), dir.path().join("0.md")).unwrap();
+        assert_eq!(fresh(), Check::Changed("0.md is new".into()));
+        fs::remove_file(dir.path().join("0.md")).unwrap();
+        assert_eq!(
+            fresh(),
+            Check::Changed("1 library files now, 2 when indexed".into())
         );
     }
 }

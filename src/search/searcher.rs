@@ -22,6 +22,7 @@ use super::analysis::{normalize, word_tokens};
 use super::query::{self, Filters, MatchMode, Unit};
 use super::schema::Fields;
 use super::snippet;
+use super::stats::{Exact, IndexStats, live_doc_freq};
 use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
 use super::suggest_tasks::Why;
 use super::top_k;
@@ -116,6 +117,8 @@ pub struct Results {
 pub struct Searcher {
     pub generation: Generation,
     reader: IndexReader,
+    /// Exact BM25 statistics, when the generation recorded them (see `stats`).
+    stats: Option<IndexStats>,
     fields: Fields,
     catalog: OnceLock<Result<Catalog, String>>,
     jieba: OnceLock<Result<Jieba, String>>,
@@ -131,6 +134,7 @@ impl Searcher {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(Searcher {
+            stats: IndexStats::read(&generation.path),
             generation,
             reader,
             fields,
@@ -338,9 +342,10 @@ impl Searcher {
             // holds the ties at the cut-off; when even the margin's last case ties with the
             // page's last, more may tie beyond it, so gather again with twice the room
             // until the ties end or every match is in.
+            let stats = Exact::new(searcher, self.stats.as_ref());
             let mut k = limit + TIE_MARGIN;
             let (total, mut top) = loop {
-                let (total, top) = top_k::top_scored(searcher, &q, k)?;
+                let (total, top) = top_k::top_scored(searcher, &stats, &q, k)?;
                 let cut = top.get(limit - 1).map(|x| x.0);
                 let last = top.last().map(|x| x.0);
                 if top.len() < k || k >= total || cut.is_none() || last < cut {
@@ -581,16 +586,28 @@ impl Searcher {
         Ok(self.counts(self.fields.id)?.into_keys().collect())
     }
 
-    /// How many cases hold each value of an exact field.
+    /// How many cases hold each value of an exact field. In a segment with deletes (an
+    /// incremental generation) the postings are walked, so replaced and removed cases do
+    /// not count.
     pub fn counts(&self, field: Field) -> Result<BTreeMap<String, u64>, SearchError> {
         let searcher = self.reader.searcher();
         let mut out: BTreeMap<String, u64> = BTreeMap::new();
         for seg in searcher.segment_readers() {
             let inverted = seg.inverted_index(field)?;
+            let alive = seg.alive_bitset();
             let mut stream = inverted.terms().stream()?;
             while stream.advance() {
-                let key = String::from_utf8_lossy(stream.key()).into_owned();
-                *out.entry(key).or_default() += u64::from(stream.value().doc_freq);
+                let info = stream.value();
+                let n = match alive {
+                    None => info.doc_freq,
+                    Some(alive) => inverted
+                        .read_postings_from_terminfo(info, IndexRecordOption::Basic)?
+                        .doc_freq_given_deletes(alive),
+                };
+                if n > 0 {
+                    let key = String::from_utf8_lossy(stream.key()).into_owned();
+                    *out.entry(key).or_default() += u64::from(n);
+                }
             }
         }
         Ok(out)
@@ -632,7 +649,7 @@ impl Searcher {
         let n = searcher.num_docs().max(1) as f32;
         let mut weighted: Vec<(f32, &str)> = Vec::new();
         for (w, c) in tf {
-            let df = searcher.doc_freq(&Term::from_field_text(f.body, w))? as f32;
+            let df = live_doc_freq(&searcher, &Term::from_field_text(f.body, w))? as f32;
             if df <= 1.0 {
                 continue;
             }
@@ -659,13 +676,14 @@ impl Searcher {
                 )),
             ),
         ]);
-        let (total, top) = searcher.search(
+        let (total, top) = searcher.search_with_statistics_provider(
             &q,
             &(
                 Count,
                 TopDocs::with_limit(limit.clamp(1, (searcher.num_docs() as usize).max(1)))
                     .order_by_score(),
             ),
+            &Exact::new(&searcher, self.stats.as_ref()),
         )?;
         let needles: Vec<String> = case.topics.iter().map(|t| normalize(t)).collect();
         let mut hits = Vec::new();
@@ -835,7 +853,7 @@ mod tests {
                 let c = compiled(&s, q, mode, &Filters::default());
                 let total = searcher.search(&c.query, &Count).unwrap();
                 for k in [1, 3, 10] {
-                    let (n, got) = top_k::top_scored_after(&searcher, &c, k, 0).unwrap();
+                    let (n, got) = top_k::top_scored_after(&searcher, &searcher, &c, k, 0).unwrap();
                     let (m, want) = searcher
                         .search(&c.query, &(Count, TopDocs::with_limit(k).order_by_score()))
                         .unwrap();

@@ -447,6 +447,9 @@ fn seal_files(gen_dir: &Path) -> Result<Vec<FileStamp>, SearchError> {
             len: meta.len(),
             mtime_ns: mtime_ns(&meta),
             hash,
+            // A generation's own files are checked by size, time and hash only.
+            ctime_ns: 0,
+            ino: 0,
         });
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));

@@ -30,30 +30,47 @@ use super::{SearchError, seek_forward};
 /// made the median query slower.)
 const SCORE_ALL_UP_TO: usize = 256;
 
-/// How many cases match, and the best `k` with their scores, best first; equal scores in
-/// index order (as tantivy's `TopDocs` gives them).
+/// How many cases match, and candidates for the best `k` with their scores, best first: each
+/// segment's best `k`, equal scores in id order within a segment (order them by id across
+/// segments, and the first `k` are the best `k` by score and id).
 pub fn top_scored(
     searcher: &tantivy::Searcher,
+    stats: &dyn Bm25StatisticsProvider,
     q: &Compiled,
     k: usize,
 ) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
-    top_scored_after(searcher, q, k, SCORE_ALL_UP_TO)
+    top_scored_after(searcher, stats, q, k, SCORE_ALL_UP_TO)
 }
 
 /// [`top_scored`], ruling cases out once `score_all` have matched (tests rule out from the
 /// first full page, so that a small library exercises the bound).
 pub(crate) fn top_scored_after(
     searcher: &tantivy::Searcher,
+    stats: &dyn Bm25StatisticsProvider,
     q: &Compiled,
     k: usize,
     score_all: usize,
 ) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
     let weight = q
         .query
-        .weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let mut best = Best::new(k.max(1));
+        .weight(EnableScoring::enabled_from_statistics_provider(
+            stats, searcher,
+        ))?;
     let mut total = 0usize;
+    let mut out = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        // Each segment's best `k`, equal scores in id order (the id dictionary is sorted, so
+        // a term ordinal orders ids within a segment): their union holds the best `k` of
+        // all by score and id, whatever the segments, so an index of several segments
+        // (incremental generations) pages as one would.
+        let mut best = Best::new(k.max(1));
+        let ids = reader.fast_fields().str("id")?;
+        let id_key = |doc: DocId| {
+            ids.as_ref()
+                .and_then(|c| c.term_ords(doc).next())
+                .unwrap_or(u64::MAX)
+        };
+        let mut matched = 0usize;
         let mut scorer = weight.scorer(reader, 1.0)?;
         // Opened when first needed: most queries on a small library never need it.
         let mut bound: Option<Bound> = None;
@@ -62,13 +79,14 @@ pub(crate) fn top_scored_after(
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
                 total += 1;
+                matched += 1;
                 let worth = match best.threshold() {
                     None => true,
-                    _ if total <= score_all => true,
+                    _ if matched <= score_all => true,
                     Some(t) => {
                         let b = match &mut bound {
                             Some(b) => b,
-                            None => bound.insert(Bound::open(searcher, reader, q)?),
+                            None => bound.insert(Bound::open(searcher, stats, reader, q)?),
                         };
                         b.may_exceed(doc, t)
                     }
@@ -76,13 +94,19 @@ pub(crate) fn top_scored_after(
                 // Not scoring a case leaves its rank terms unread: a scorer reads them
                 // when asked for a score, moving forward from where it last was.
                 if worth {
-                    best.offer(scorer.score(), DocAddress::new(ord as u32, doc));
+                    best.offer(
+                        scorer.score(),
+                        id_key(doc),
+                        DocAddress::new(ord as u32, doc),
+                    );
                 }
             }
             doc = scorer.advance();
         }
+        out.extend(best.into_sorted());
     }
-    Ok((total, best.into_sorted()))
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok((total, out))
 }
 
 /// One rank term in one segment.
@@ -118,14 +142,15 @@ struct Bound {
 impl Bound {
     fn open(
         searcher: &tantivy::Searcher,
+        stats: &dyn Bm25StatisticsProvider,
         reader: &SegmentReader,
         q: &Compiled,
     ) -> tantivy::Result<Bound> {
-        // BM25 statistics are the searcher's, computed as tantivy computes them for the
-        // query's own term scorers. With one segment (every index after its build) a term's
-        // document count is its segment's, read with its postings in one lookup.
-        let docs = searcher.total_num_docs()?;
-        let one_segment = searcher.segment_readers().len() == 1;
+        // BM25 statistics are the ones the query's own term scorers use. With one segment
+        // and no deletes (every index after a full build) a term's document count is its
+        // segment's, read with its postings in one lookup.
+        let docs = stats.total_num_docs()?;
+        let one_segment = searcher.segment_readers().len() == 1 && !reader.has_deletes();
         let mut avg_norms: Vec<(Field, Score)> = Vec::new();
         let mut terms = Vec::with_capacity(q.rank.len());
         for r in &q.rank {
@@ -137,7 +162,7 @@ impl Bound {
             let avg_norm = match avg_norms.iter().find(|(f, _)| *f == field) {
                 Some((_, a)) => *a,
                 None => {
-                    let a = searcher.total_num_tokens(field)? as Score / docs as Score;
+                    let a = stats.total_num_tokens(field)? as Score / docs as Score;
                     avg_norms.push((field, a));
                     a
                 }
@@ -145,7 +170,7 @@ impl Bound {
             let doc_freq = if one_segment {
                 u64::from(info.doc_freq)
             } else {
-                searcher.doc_freq(&r.term)?
+                stats.doc_freq(&r.term)?
             };
             let weight = Bm25Weight::for_one_term_without_explain(doc_freq, docs, avg_norm)
                 .boost_by(r.weight);
@@ -184,8 +209,9 @@ impl Bound {
     }
 }
 
-/// A scored document, ordered so that the worst is the greatest: the heap's top.
-struct Entry(Score, DocAddress);
+/// A scored document with its id's place among the segment's ids, ordered so that the
+/// worst is the greatest: the heap's top.
+struct Entry(Score, u64, DocAddress);
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
@@ -204,6 +230,7 @@ impl Ord for Entry {
             .0
             .total_cmp(&self.0)
             .then_with(|| self.1.cmp(&other.1))
+            .then_with(|| self.2.cmp(&other.2))
     }
 }
 
@@ -221,17 +248,18 @@ impl Best {
         }
     }
 
-    /// The score a document must beat to get in, once `k` are in. Documents come in index
-    /// order, so one that only ties the worst is after it and stays out.
+    /// The score a document must reach to get in, once `k` are in (reaching it, it gets in
+    /// if its id sorts before the worst's).
     fn threshold(&self) -> Option<Score> {
         (self.heap.len() >= self.k).then(|| self.heap.peek().map_or(Score::MIN, |e| e.0))
     }
 
-    fn offer(&mut self, score: Score, addr: DocAddress) {
-        if self.threshold().is_some_and(|t| score <= t) {
+    fn offer(&mut self, score: Score, key: u64, addr: DocAddress) {
+        let entry = Entry(score, key, addr);
+        if self.heap.len() >= self.k && self.heap.peek().is_some_and(|worst| entry >= *worst) {
             return;
         }
-        self.heap.push(Entry(score, addr));
+        self.heap.push(entry);
         if self.heap.len() > self.k {
             self.heap.pop();
         }
@@ -242,7 +270,7 @@ impl Best {
         self.heap
             .into_sorted_vec()
             .into_iter()
-            .map(|e| (e.0, e.1))
+            .map(|e| (e.0, e.2))
             .collect()
     }
 }
@@ -252,18 +280,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_the_best_and_the_earliest_of_equals() {
+    fn keeps_the_best_and_the_first_ids_of_equals() {
         let mut b = Best::new(3);
         let a = |d| DocAddress::new(0, d);
         for (s, d) in [(1.0, 0), (5.0, 1), (3.0, 2), (5.0, 3), (3.0, 4), (4.0, 5)] {
-            b.offer(s, a(d));
+            b.offer(s, u64::from(d), a(d));
         }
         assert_eq!(b.threshold(), Some(4.0));
         assert_eq!(b.into_sorted(), vec![(5.0, a(1)), (5.0, a(3)), (4.0, a(5))]);
+        // Equal scores: the smallest ids stay, whatever order they come in.
         let mut b = Best::new(2);
-        for d in 0..5 {
-            b.offer(2.0, a(d));
+        for (d, key) in [(0, 9), (1, 4), (2, 7), (3, 1), (4, 8)] {
+            b.offer(2.0, key, a(d));
         }
-        assert_eq!(b.into_sorted(), vec![(2.0, a(0)), (2.0, a(1))]);
+        assert_eq!(b.into_sorted(), vec![(2.0, a(3)), (2.0, a(1))]);
     }
 }

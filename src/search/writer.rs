@@ -20,6 +20,7 @@ use super::SearchError;
 use super::analysis::{BIGRAM_TOKENIZER, BigramTokenizer, WORD_TOKENIZER, WordTokenizer};
 use super::build_dir::BuildDirectory;
 use super::schema;
+use super::stats::IndexStats;
 use super::store::{self, GenerationMeta, IndexDir};
 use crate::library::{Case, Library, Places, Plan};
 
@@ -40,6 +41,50 @@ pub struct BuildReport {
     pub elapsed: Duration,
     pub bytes: u64,
     pub generation: PathBuf,
+    pub kind: BuildKind,
+}
+
+/// How a generation was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildKind {
+    /// Every case indexed anew, and why.
+    Full { why: String },
+    /// The previous generation's segments plus one holding the changed cases.
+    Incremental {
+        added: usize,
+        edited: usize,
+        removed: usize,
+        /// Segments of the new generation, after any merge.
+        segments: usize,
+        /// Segments merged away by this build.
+        merged: usize,
+    },
+}
+
+impl std::fmt::Display for BuildKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildKind::Full { why } if why.is_empty() => write!(f, "full rebuild"),
+            BuildKind::Full { why } => write!(f, "full rebuild: {why}"),
+            BuildKind::Incremental {
+                added,
+                edited,
+                removed,
+                segments,
+                merged,
+            } => {
+                write!(
+                    f,
+                    "incremental: {edited} edited, {added} added, {removed} removed; {segments} segment{}",
+                    if *segments == 1 { "" } else { "s" }
+                )?;
+                if *merged > 0 {
+                    write!(f, ", {merged} merged")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A private-use character that never occurs in text: the compact dictionary gives it the
@@ -68,7 +113,7 @@ pub fn full_segmenter(library: &Library) -> Jieba {
 /// Words the segmenter must know whether or not a case uses them: the library's dictionary,
 /// every synonym and every Chinese place name, so that a query word is cut as the library
 /// means it and can be matched to its group.
-fn extra_words(library: &Library) -> Vec<String> {
+pub(super) fn extra_words(library: &Library) -> Vec<String> {
     let mut out: Vec<String> = library.synonyms.iter().flatten().cloned().collect();
     out.extend(library.dict.iter().map(|e| e.word.clone()));
     for c in &library.places.cities {
@@ -98,7 +143,7 @@ pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
 /// Memory the indexer may use across all its threads. 100k cases build in about a dozen
 /// segments, merged at the end, and the build stays within 600 MB (the heap is a quarter of
 /// it; tantivy's queue of documents waiting to be indexed is about as much again).
-const WRITER_HEAP_BYTES: usize = 160 * 1024 * 1024;
+pub(super) const WRITER_HEAP_BYTES: usize = 160 * 1024 * 1024;
 
 /// Threads a build uses for each of its two stages (reading cases, indexing them).
 pub fn build_threads() -> usize {
@@ -140,9 +185,20 @@ impl<'p> Builder<'p> {
         on_wait: impl FnOnce(),
         progress: &'p (dyn Fn(usize, usize) + Sync),
     ) -> Result<Builder<'p>, SearchError> {
+        let lock = dir.lock(on_wait)?;
+        Builder::start_locked(dir, lock, library, total, progress)
+    }
+
+    /// [`Builder::start`] with the build lock already held.
+    pub fn start_locked(
+        dir: &IndexDir,
+        lock: store::BuildLock,
+        library: &Library,
+        total: usize,
+        progress: &'p (dyn Fn(usize, usize) + Sync),
+    ) -> Result<Builder<'p>, SearchError> {
         let started = Instant::now();
         let built_at_ns = store::now_ns();
-        let lock = dir.lock(on_wait)?;
         let gen_dir = dir.new_generation(&lock)?;
         let jieba = Arc::new(full_segmenter(library));
         let (schema, fields) = schema::build();
@@ -222,6 +278,9 @@ impl<'p> Builder<'p> {
         writer.wait_merging_threads()?;
         let mut vocab = std::mem::take(&mut self.extra_vocab);
         indexed_words(&index, &self.fields, &self.jieba, &mut vocab)?;
+        // One segment without deletes: tantivy's counts are exact; recorded for the
+        // incremental builds that follow.
+        IndexStats::of_clean(&index.reader()?.searcher())?.write(&self.gen_dir)?;
         // The index holds the last other handle on the segmenter; with it closed, the
         // segmenter can be read word by word.
         drop(index);
@@ -263,6 +322,7 @@ impl<'p> Builder<'p> {
             elapsed: self.started.elapsed(),
             bytes: IndexDir::size_of(&self.gen_dir),
             generation: self.gen_dir.clone(),
+            kind: BuildKind::Full { why: String::new() },
         })
     }
 }
@@ -315,8 +375,10 @@ fn total_freq(jieba: &Jieba) -> Option<usize> {
 /// merged index so the build does not segment the text a second time: every word the
 /// word view holds, every two-character word the character view holds (jieba may have
 /// cut the text across it), and every character of the library the dictionary knows (each
-/// starts a term of the character view).
-fn indexed_words(
+/// starts a term of the character view). A term only deleted cases hold (an incremental
+/// generation's replaced versions) is not the library's: the dictionary is the one a full
+/// rebuild would write.
+pub(super) fn indexed_words(
     index: &Index,
     fields: &schema::Fields,
     jieba: &Jieba,
@@ -324,12 +386,29 @@ fn indexed_words(
 ) -> Result<(), SearchError> {
     let reader = index.reader()?;
     let searcher = reader.searcher();
-    let mut keep = |w: &str| {
-        if has_cjk(w) && !vocab.contains(w) && jieba.has_word(w) {
-            vocab.insert(w.to_string());
-        }
-    };
+    let wanted =
+        |w: &str, vocab: &BTreeSet<String>| has_cjk(w) && !vocab.contains(w) && jieba.has_word(w);
     for seg in searcher.segment_readers() {
+        let deleted = seg.num_deleted_docs();
+        let alive_bits = seg.alive_bitset();
+        // Whether a term's postings hold a live case: certain without reading them when it
+        // is in more cases than were deleted.
+        let live = |inverted: &tantivy::InvertedIndexReader,
+                    info: &tantivy::postings::TermInfo|
+         -> Result<bool, SearchError> {
+            Ok(match alive_bits {
+                Some(alive) if info.doc_freq <= deleted => {
+                    inverted
+                        .read_postings_from_terminfo(
+                            info,
+                            tantivy::schema::IndexRecordOption::Basic,
+                        )?
+                        .doc_freq_given_deletes(alive)
+                        > 0
+                }
+                _ => true,
+            })
+        };
         for field in [
             fields.title,
             fields.title_en,
@@ -339,8 +418,11 @@ fn indexed_words(
             let inverted = seg.inverted_index(field)?;
             let mut terms = inverted.terms().stream()?;
             while terms.advance() {
-                if let Ok(w) = std::str::from_utf8(terms.key()) {
-                    keep(w);
+                if let Ok(w) = std::str::from_utf8(terms.key())
+                    && wanted(w, vocab)
+                    && live(&inverted, terms.value())?
+                {
+                    vocab.insert(w.to_string());
                 }
             }
         }
@@ -352,12 +434,25 @@ fn indexed_words(
             let Ok(w) = std::str::from_utf8(terms.key()) else {
                 continue;
             };
-            keep(w);
             let first = w.chars().next();
-            if first != last_first {
+            // A first character is settled once a live term starts with it (or it is not
+            // wanted); until then each of its terms is a candidate.
+            let new_first = first != last_first
+                && first.is_some_and(|c| wanted(c.encode_utf8(&mut buf), vocab));
+            if first != last_first && !new_first {
+                last_first = first;
+            }
+            let want_word = wanted(w, vocab);
+            if !(new_first || want_word) || !live(&inverted, terms.value())? {
+                continue;
+            }
+            if want_word {
+                vocab.insert(w.to_string());
+            }
+            if new_first {
                 last_first = first;
                 if let Some(c) = first {
-                    keep(c.encode_utf8(&mut buf));
+                    vocab.insert(c.encode_utf8(&mut buf).to_string());
                 }
             }
         }
@@ -380,7 +475,7 @@ fn word_freq(jieba: &mut Jieba, word: &str) -> Option<usize> {
 
 /// The dictionary words in `vocab` with their exact frequencies, in jieba's format, plus
 /// one filler entry holding the frequency of every word left out.
-fn compact_dictionary(vocab: &BTreeSet<String>, jieba: &mut Jieba) -> String {
+pub(super) fn compact_dictionary(vocab: &BTreeSet<String>, jieba: &mut Jieba) -> String {
     let mut out = String::with_capacity(vocab.len() * 12);
     let mut kept = 0usize;
     for w in vocab {
