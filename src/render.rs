@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use unicode_width::UnicodeWidthStr;
 
+use crate::library::diag::{escape_controls, shown};
 use crate::library::{Case, Diagnostic};
 use crate::search::insights::{Stats, TaskRow, TaskView};
 use crate::search::snippet::{CLOSE, OPEN};
@@ -165,11 +166,13 @@ pub fn message(style: &Style, level: Level, text: &str) -> String {
 
 /// A problem as `path:line:col: message; hint`, the place in bold.
 pub fn problem(style: &Style, p: &Diagnostic) -> String {
-    let place = format!("{}:{}:{}:", p.path.display(), p.line, p.col);
-    let mut s = format!("{} {}", style.bold(&place), p.message);
+    // Paths, messages and hints quote what is on disk: control characters in them are
+    // escaped, so a file name cannot drive the terminal.
+    let place = format!("{}:{}:{}:", shown(&p.path), p.line, p.col);
+    let mut s = format!("{} {}", style.bold(&place), escape_controls(&p.message));
     if let Some(hint) = &p.hint {
         s.push_str("; ");
-        s.push_str(hint);
+        s.push_str(&escape_controls(hint));
     }
     s
 }
