@@ -21,25 +21,15 @@ struct Served {
 
 impl Served {
     fn start(sb: &Sandbox, extra: &[&str]) -> Served {
-        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        let mut args = vec!["--addr", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = sb
-            .command(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start duibiao serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the URL");
+        let (child, line, stderr) = spawn(sb, &args);
         let host = line
             .trim()
             .strip_prefix("http://")
             .and_then(|s| s.strip_suffix('/'))
             .unwrap_or_else(|| panic!("serve printed {line:?}, not a URL"))
             .to_string();
-        let stderr = child.stderr.take();
         Served {
             child,
             host,
@@ -437,22 +427,30 @@ fn another_address_than_loopback_is_announced() {
 
 impl Served {
     fn start_any(sb: &Sandbox) -> Served {
-        let mut child = sb
-            .command(&["serve", "--addr", "0.0.0.0:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start duibiao serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line, stderr) = spawn(sb, &["--addr", "0.0.0.0:0"]);
         assert!(line.starts_with("http://0.0.0.0:"), "{line}");
-        let stderr = child.stderr.take();
         Served {
             child,
             host: String::new(),
             stderr,
         }
     }
+}
+
+/// `duibiao serve ARGS`, running, with the first line it printed (the URL).
+fn spawn(sb: &Sandbox, args: &[&str]) -> (Child, String, Option<std::process::ChildStderr>) {
+    let mut all = vec!["serve"];
+    all.extend_from_slice(args);
+    let mut child = sb
+        .command(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start duibiao serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read the URL");
+    let stderr = child.stderr.take();
+    (child, line, stderr)
 }

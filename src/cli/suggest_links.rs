@@ -14,7 +14,7 @@ pub struct SuggestLinksArgs {
     /// Only suggestions scoring at least this (the score `task ID` shows).
     #[arg(long, default_value_t = 0.0, value_name = "S", value_parser = min_score)]
     pub min_score: f32,
-    /// Print JSON (CLI.md).
+    /// Print JSON (the shapes in the README's command-line contract).
     #[arg(long)]
     pub json: bool,
 }
