@@ -428,10 +428,25 @@ fn edit_case(path: &Path, word: &str) {
 }
 
 /// The staleness check as it was before incremental generations: one listing with a
-/// sequential `stat` a file, then size and modification time compared (content hashed
-/// only where the time is too recent).
+/// sequential `stat` of each file's path, then size and modification time compared
+/// (content hashed only where the time is too recent).
 fn old_style_check(dir: &Path, recorded: &[library::FileStamp], trusted: u128) -> bool {
-    let listed = source::list_dir(dir).unwrap().files;
+    // The listing as it was: a `stat` of each library file's whole path, one after another.
+    let mut listed: Vec<(String, fs::Metadata)> = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let path = e.path();
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') || !source::is_library_file(&name) {
+            continue;
+        }
+        if let Some(meta) = fs::metadata(&path).ok().filter(|m| m.is_file()) {
+            listed.push((name, meta));
+        }
+    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
     if listed.len() != recorded.len() {
         return false;
     }
@@ -612,6 +627,15 @@ fn main() {
     let shipped = root.join("cases");
     let work: PathBuf = root.join("target/bench");
     fs::create_dir_all(&work).unwrap();
+
+    // `--make N`: only write the synthetic library of N cases (for runs by hand).
+    if let Some(i) = args.iter().position(|a| a == "--make") {
+        let n: usize = args[i + 1].parse().expect("--make 100000");
+        let dir = work.join(format!("lib-{n}"));
+        generate(&shipped, &dir, n);
+        println!("{}", dir.display());
+        return;
+    }
 
     if args.iter().any(|a| a == "--incremental") {
         let old = args

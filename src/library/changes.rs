@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use super::LibraryError;
-use super::source::{self, FileStamp, Listed, RACY_WINDOW_NS};
+use super::source::{self, FileStamp, RACY_WINDOW_NS};
 
 /// The difference between a folder and the stamps an index recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,8 +49,7 @@ pub fn changes(
     let mut out = Changes::default();
     let listed = source::list_dir(dir)?.files;
     let mut seen = vec![false; recorded.len()];
-    for (name, meta) in &listed {
-        let listed = Listed::of(meta);
+    for (name, listed) in &listed {
         let Ok(i) = recorded.binary_search_by(|s| s.name.as_str().cmp(name)) else {
             if is_case(name) {
                 out.added.push(name.clone());
@@ -104,9 +103,9 @@ mod tests {
             .unwrap()
             .files
             .into_iter()
-            .map(|(name, meta)| {
+            .map(|(name, listed)| {
                 let bytes = fs::read(dir.join(&name)).unwrap();
-                source::stamp_listed(&name, &bytes, &Listed::of(&meta))
+                source::stamp_listed(&name, &bytes, &listed)
             })
             .collect()
     }

@@ -162,16 +162,17 @@ pub fn open(origin: &Origin) -> Result<Pending, LibraryError> {
             for r in &listing.refused {
                 diags.file(&r.path, r.why.clone());
             }
-            for (name, meta) in listing.files {
+            for (name, listed) in listing.files {
                 let path = dir.join(&name);
                 if name.ends_with(".md") {
                     case_files.push(CaseFile {
                         path,
                         name,
-                        listed: Some(source::Listed::of(&meta)),
+                        listed: Some(listed),
                         embedded: None,
                     });
-                } else if let Some((file, stamp)) = source::read_file(path, name, &meta, &mut diags)
+                } else if let Some((file, stamp)) =
+                    source::read_file(path, name, &listed, &mut diags)
                 {
                     support.push(file);
                     stamps.push(stamp);
