@@ -15,6 +15,11 @@
 //!
 //! Prints a Markdown table for the README.
 //!
+//! With `--build-peers` (and optionally `--old PATH`, `--rounds N`), measures only full
+//! builds, alternated round by round in one run: this binary, the older one, and SQLite
+//! FTS5 with the trigram tokenizer (`benches/fts5_build.py`) on the same library: wall
+//! time, peak memory and size against the text.
+//!
 //! With `--incremental` (and optionally `--old PATH`, an older `duibiao` binary to run side
 //! by side), measures instead what an edit costs, on copies of the same libraries, the old
 //! binary and this one alternated round by round in the same run:
@@ -469,6 +474,92 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Whole-process full builds of one library, alternated round by round: this binary,
+/// optionally an older one, and SQLite FTS5 (trigram) through `benches/fts5_build.py`
+/// when Python has it. Each build starts from an empty folder.
+fn bench_build_peers(name: &str, lib: &Path, work: &Path, old: Option<&Path>, rounds: usize) {
+    let text_mb = text_bytes(lib) as f64 / 1_048_576.0;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fts5_build.py");
+    let fts5_ok = Command::new("python3")
+        .args(["-c", "import sqlite3; sqlite3.connect(':memory:').execute(\"create virtual table t using fts5(x, tokenize='trigram')\")"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut peers: Vec<(String, Vec<String>, PathBuf)> = Vec::new();
+    let index_args = |bin: &Path, out: &Path| {
+        vec![
+            bin.display().to_string(),
+            "--library".into(),
+            lib.display().to_string(),
+            "--index".into(),
+            out.display().to_string(),
+            "index".into(),
+        ]
+    };
+    let new_out = work.join(format!("peer-{name}-new"));
+    peers.push((
+        "duibiao (this build)".into(),
+        index_args(Path::new(BIN), &new_out),
+        new_out,
+    ));
+    if let Some(o) = old {
+        let out = work.join(format!("peer-{name}-old"));
+        peers.push((
+            format!("duibiao ({})", o.display()),
+            index_args(o, &out),
+            out,
+        ));
+    }
+    if fts5_ok {
+        let out = work.join(format!("peer-{name}-fts5.db"));
+        let args = vec![
+            "python3".into(),
+            script.display().to_string(),
+            lib.display().to_string(),
+            out.display().to_string(),
+        ];
+        peers.push(("SQLite FTS5 (trigram)".into(), args, out));
+    }
+    let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); peers.len()];
+    let mut peaks: Vec<Option<f64>> = vec![None; peers.len()];
+    for round in 0..rounds {
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..peers.len()).collect()
+        } else {
+            (0..peers.len()).rev().collect()
+        };
+        for p in order {
+            let (_, args, out) = &peers[p];
+            let _ = fs::remove_dir_all(out);
+            let _ = fs::remove_file(out);
+            eprintln!("{name}: round {round}, {}", peers[p].0);
+            let (wall, peak) = timed(args.clone());
+            walls[p].push(wall);
+            peaks[p] = match (peaks[p], peak) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    let ours = median_of(walls[0].clone()).as_secs_f64();
+    for (p, (label, _, out)) in peers.iter().enumerate() {
+        let size = if out.is_dir() {
+            IndexDir::new(out)
+                .current()
+                .map_or(0, |g| IndexDir::size_of(&g.path))
+        } else {
+            fs::metadata(out).map_or(0, |m| m.len())
+        } as f64
+            / 1_048_576.0;
+        let wall = median_of(walls[p].clone()).as_secs_f64();
+        println!(
+            "| {name} | {text_mb:.1} | {label} | {wall:.2} | {:.2}× | {} | {size:.1} ({:.2}×) |",
+            wall / ours,
+            peaks[p].map_or("n/a".into(), |m| format!("{m:.0}")),
+            size / text_mb
+        );
+    }
+}
+
 fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, rounds: usize) {
     let new = Path::new(BIN);
     let lib = work.join(format!("inc-lib-{name}"));
@@ -637,6 +728,28 @@ fn main() {
         return;
     }
 
+    if args.iter().any(|a| a == "--build-peers") {
+        let old = args
+            .iter()
+            .position(|a| a == "--old")
+            .map(|i| PathBuf::from(&args[i + 1]));
+        let rounds = args
+            .iter()
+            .position(|a| a == "--rounds")
+            .map_or(3, |i| args[i + 1].parse().expect("--rounds 3"));
+        println!(
+            "| library | text MB | builder | build s (median of {rounds}) | ÷ this build | peak MB | index MB (× text) |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for n in sizes {
+            let dir = work.join(format!("lib-{n}"));
+            eprintln!("generating {n} cases…");
+            generate(&shipped, &dir, n);
+            bench_build_peers(&n.to_string(), &dir, &work, old.as_deref(), rounds);
+        }
+        return;
+    }
+
     if args.iter().any(|a| a == "--incremental") {
         let old = args
             .iter()
@@ -649,7 +762,12 @@ fn main() {
             let dir = work.join(format!("lib-{n}"));
             eprintln!("generating {n} cases…");
             generate(&shipped, &dir, n);
-            let rounds = if n >= 10_000 { 3 } else { 5 };
+            let rounds = args
+                .iter()
+                .position(|a| a == "--rounds")
+                .map_or(if n >= 10_000 { 3 } else { 5 }, |i| {
+                    args[i + 1].parse().expect("--rounds 3")
+                });
             bench_incremental(&n.to_string(), &dir, &work, old.as_deref(), rounds);
         }
         return;

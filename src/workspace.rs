@@ -175,6 +175,8 @@ impl Workspace {
         on_wait: impl FnOnce(),
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
+        // Whatever kind of build follows, it segments with the full dictionary.
+        search::writer::preload_segmenter();
         // Decided with the lock held: the generation to build on is the one live now.
         let lock = self.index.lock(on_wait)?;
         let plan = if full {

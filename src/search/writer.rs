@@ -92,9 +92,34 @@ impl std::fmt::Display for BuildKind {
 /// the full dictionary and segmentation does not drift.
 const FILLER_WORD: &str = "\u{e000}";
 
+/// jieba's default dictionary being loaded on a thread of its own (see [`preload_segmenter`]).
+static PRELOADED: std::sync::Mutex<Option<std::thread::JoinHandle<Jieba>>> =
+    std::sync::Mutex::new(None);
+
+/// Starts loading jieba's default dictionary in the background, for the next
+/// [`full_segmenter`]. Loading it is most of the fixed cost of a build (about 100 ms); a
+/// build that first lists, hashes and reads library files has it ready by the time it
+/// segments. Does nothing when a load is already waiting.
+pub fn preload_segmenter() {
+    if let Ok(mut slot) = PRELOADED.lock()
+        && slot.is_none()
+    {
+        *slot = std::thread::Builder::new()
+            .name("jieba-dict".into())
+            .spawn(Jieba::new)
+            .ok();
+    }
+}
+
+/// jieba's default dictionary: the preloaded one when there is one, else loaded now.
+fn default_segmenter() -> Jieba {
+    let waiting = PRELOADED.lock().ok().and_then(|mut slot| slot.take());
+    waiting.and_then(|h| h.join().ok()).unwrap_or_default()
+}
+
 /// The full segmenter: jieba's default dictionary plus the library's own words.
 pub fn full_segmenter(library: &Library) -> Jieba {
-    let mut jieba = Jieba::new();
+    let mut jieba = default_segmenter();
     for e in &library.dict {
         jieba.add_word(
             &super::analysis::normalize(&e.word),
