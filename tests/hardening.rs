@@ -188,7 +188,7 @@ fn damage_the_stamps_cannot_see_still_ends_in_a_rebuild() {
 /// trusted: it is rebuilt, not failed on at query time.
 #[test]
 fn an_incomplete_generation_is_rebuilt() {
-    for file in ["catalog.json", "words.txt", "meta.json"] {
+    for file in ["catalog.json", "words.txt", "meta.json", "stamps.bin"] {
         let sb = Sandbox::new();
         assert_eq!(sb.run_text(&["index"]).0, 0);
         fs::remove_file(live(&sb).join(file)).unwrap();
@@ -198,6 +198,32 @@ fn an_incomplete_generation_is_rebuilt() {
         assert_eq!(code, 0, "{file} missing: {err}");
         assert!(err.contains("rebuilt"), "{err}");
     }
+}
+
+/// The library's stamps, damaged in a way size and time do not show (a byte flipped, the
+/// time put back): their seal fails, so the generation is rebuilt, never trusted to say
+/// the library is unchanged.
+#[test]
+fn damaged_stamps_that_keep_size_and_time_are_rebuilt() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    let path = live(&sb).join("stamps.bin");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[20] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (code, _, err) = sb.run_text(&["--no-rebuild", "tasks"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("stamps.bin"), "{err}");
+    let (code, _, err) = sb.run_text(&["tasks"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("rebuilt"), "{err}");
 }
 
 /// Issue 19, defect 2: a failed write to stderr (`2>/dev/full`, a closed pipe) panicked

@@ -305,9 +305,7 @@ impl<'p> Update<'p> {
         }
         self.before = None;
         let (Some(mut w), Some(index)) = (self.writer.take(), self.index.take()) else {
-            return Err(SearchError::Dictionary(
-                "the build was already finished".into(),
-            ));
+            return Err(SearchError::BuildState("the build was already finished"));
         };
         w.commit()?;
         let metas = index.searchable_segment_metas()?;
@@ -321,7 +319,7 @@ impl<'p> Update<'p> {
         let prev_stats = match IndexStats::read(&self.prev.path) {
             Some(s) => s,
             None => {
-                return Err(SearchError::Dictionary(
+                return Err(SearchError::Damaged(
                     "the previous generation has no statistics".into(),
                 ));
             }
@@ -330,7 +328,7 @@ impl<'p> Update<'p> {
             &mut *self
                 .new_docs
                 .lock()
-                .map_err(|_| SearchError::Dictionary("a thread adding cases failed".into()))?,
+                .map_err(|_| SearchError::BuildState("a thread adding cases failed"))?,
         );
         let removed = IndexStats::of_documents(&index, std::mem::take(&mut self.old_docs))?;
         let added = IndexStats::of_documents(&index, new_docs)?;
@@ -374,7 +372,7 @@ impl<'p> Update<'p> {
         let lock = self
             .lock
             .take()
-            .ok_or_else(|| SearchError::Dictionary("the build lost its lock".into()))?;
+            .ok_or(SearchError::BuildState("the build lost its lock"))?;
         self.dir.publish(&self.gen_dir, &meta, &lock)?;
         let (added, edited, removed) = self.counts;
         Ok(BuildReport {

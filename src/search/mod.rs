@@ -58,8 +58,13 @@ pub enum SearchError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("index file is not valid JSON: {0}")]
     Json(#[source] serde_json::Error),
-    #[error("index segmenter dictionary is unreadable: {0}")]
-    Dictionary(String),
+    /// A file of an opened generation could not be read or parsed: the generation cannot
+    /// serve, and a rebuild mends it.
+    #[error("index file {} is unreadable: {reason}", crate::library::diag::shown(.path))]
+    IndexFile { path: PathBuf, reason: String },
+    /// A build was driven out of order (finished twice, say): a bug, not bad input.
+    #[error("index build out of order: {0}")]
+    BuildState(&'static str),
     /// The index's files are not what its build wrote: found by their stamps, or by a read
     /// that failed or panicked on them.
     #[error("the index is damaged: {0}")]
@@ -138,11 +143,5 @@ fn suggestion_text(s: &[String]) -> String {
 impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
     fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
         SearchError::Tantivy(e.into())
-    }
-}
-
-impl From<tantivy::query::QueryParserError> for SearchError {
-    fn from(e: tantivy::query::QueryParserError) -> Self {
-        SearchError::Tantivy(tantivy::TantivyError::InvalidArgument(e.to_string()))
     }
 }

@@ -120,8 +120,8 @@ pub struct Searcher {
     /// Exact BM25 statistics, when the generation recorded them (see `stats`).
     stats: Option<IndexStats>,
     fields: Fields,
-    catalog: OnceLock<Result<Catalog, String>>,
-    jieba: OnceLock<Result<Jieba, String>>,
+    catalog: OnceLock<Result<Catalog, (std::path::PathBuf, String)>>,
+    jieba: OnceLock<Result<Jieba, (std::path::PathBuf, String)>>,
     expansions: OnceLock<HashMap<String, Vec<String>>>,
 }
 
@@ -149,11 +149,14 @@ impl Searcher {
         self.catalog
             .get_or_init(|| {
                 let path = self.generation.path.join(CATALOG_FILE);
-                let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+                let bytes = fs::read(&path).map_err(|e| (path.clone(), e.to_string()))?;
+                serde_json::from_slice(&bytes).map_err(|e| (path, e.to_string()))
             })
             .as_ref()
-            .map_err(|e| SearchError::Dictionary(e.clone()))
+            .map_err(|(path, reason)| SearchError::IndexFile {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
     }
 
     /// The segmenter for queries: the compact dictionary of this generation's words.
@@ -161,11 +164,14 @@ impl Searcher {
         self.jieba
             .get_or_init(|| {
                 let path = self.generation.path.join(WORDS_FILE);
-                let file = fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                Jieba::with_dict(&mut BufReader::new(file)).map_err(|e| e.to_string())
+                let file = fs::File::open(&path).map_err(|e| (path.clone(), e.to_string()))?;
+                Jieba::with_dict(&mut BufReader::new(file)).map_err(|e| (path, e.to_string()))
             })
             .as_ref()
-            .map_err(|e| SearchError::Dictionary(e.clone()))
+            .map_err(|(path, reason)| SearchError::IndexFile {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
     }
 
     /// Segments queries with `jieba` instead of the generation's compact dictionary (used to

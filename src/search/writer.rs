@@ -291,9 +291,7 @@ impl<'p> Builder<'p> {
             return Err(e);
         }
         let (Some(mut writer), Some(index)) = (self.writer.take(), self.index.take()) else {
-            return Err(SearchError::Dictionary(
-                "the build was already finished".into(),
-            ));
+            return Err(SearchError::BuildState("the build was already finished"));
         };
         writer.commit()?;
         let segments = index.searchable_segment_ids()?;
@@ -336,7 +334,7 @@ impl<'p> Builder<'p> {
         let lock = self
             .lock
             .as_ref()
-            .ok_or_else(|| SearchError::Dictionary("the build lost its lock".into()))?;
+            .ok_or(SearchError::BuildState("the build lost its lock"))?;
         // Until it is live, a failure (a full disk, say) leaves the generation to `Drop`,
         // which removes it with the lock still held.
         self.dir.publish(&self.gen_dir, &meta, lock)?;
