@@ -249,22 +249,32 @@ impl IndexDir {
             .max()
             .unwrap_or(0)
             + 1;
+        // Recorded before it is created: a build killed between the two leaves a name
+        // with no folder, which the next clean forgets, and never a folder nobody
+        // recorded, which no clean would remove.
         let path = loop {
             let path = self.root.join(generation_name(next));
+            // Something already there is not ours: it stays, and is never recorded.
+            if fs::symlink_metadata(&path).is_ok() && next < 999_999 {
+                next += 1;
+                continue;
+            }
+            recorded.push(generation_name(next));
+            self.record(&recorded)?;
             match fs::create_dir(&path) {
                 Ok(()) => break path,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && next < 999_999 => {
+                    recorded.pop();
+                    self.record(&recorded)?;
                     next += 1;
                 }
-                Err(e) => return Err(io_err(&path, e)),
+                Err(e) => {
+                    recorded.pop();
+                    let _ = self.record(&recorded);
+                    return Err(io_err(&path, e));
+                }
             }
         };
-        recorded.push(generation_name(next));
-        if let Err(e) = self.record(&recorded) {
-            // Unrecorded, the folder would never be cleaned up: it goes now.
-            let _ = fs::remove_dir(&path);
-            return Err(e);
-        }
         Ok(path)
     }
 
