@@ -15,7 +15,7 @@ use std::path::Path;
 use common::{Rng, Sandbox, shipped_library};
 use duibiao::library::{self, Library, LibraryError, Origin};
 use duibiao::search::writer::BuildKind;
-use duibiao::search::{Filters, RawFilters, Request, Searcher, store};
+use duibiao::search::{Filters, Request, Searcher, store};
 use duibiao::workspace::{Workspace, WorkspaceError};
 
 #[derive(serde::Deserialize)]
@@ -34,14 +34,15 @@ fn relevance_queries() -> Vec<Query> {
     serde_saphyr::from_str(&text).unwrap()
 }
 
-fn raw(f: &BTreeMap<String, Vec<String>>) -> RawFilters {
+fn raw(f: &BTreeMap<String, Vec<String>>) -> Filters {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    RawFilters {
+    Filters {
         cities: get("city"),
         countries: get("country"),
         positionings: get("positioning"),
         topics: get("topic"),
         tasks: get("task"),
+        ids: Vec::new(),
     }
 }
 
@@ -63,7 +64,7 @@ impl PartialEq for Answer {
     }
 }
 
-fn answer(s: &Searcher, text: &str, raw: &RawFilters, limit: usize) -> Answer {
+fn answer(s: &Searcher, text: &str, raw: &Filters, limit: usize) -> Answer {
     let r = s.search_typed(text, raw, limit).unwrap();
     Answer(
         r.total,
@@ -202,7 +203,7 @@ fn a_random_sequence_of_incremental_builds_equals_a_full_rebuild() {
         "the compact dictionaries differ"
     );
 
-    let none = RawFilters::default();
+    let none = Filters::default();
     let mut compared = 0;
     for q in relevance_queries() {
         let r = raw(&q.filters);
@@ -216,9 +217,9 @@ fn a_random_sequence_of_incremental_builds_equals_a_full_rebuild() {
     }
     // Filters alone list cases in id order across segments.
     for city in ["纽约", "上海", "东京"] {
-        let r = RawFilters {
+        let r = Filters {
             cities: vec![city.into()],
-            ..RawFilters::default()
+            ..Filters::default()
         };
         assert_eq!(
             answer(&inc, "", &r, 50),
@@ -318,17 +319,14 @@ fn a_new_word_in_an_edited_case_is_segmented_as_a_full_build_would() {
     let full = full_ws.build_full(|| {}, &|_, _| {}).unwrap();
     assert_eq!(inc, words_of(&full.generation));
     let s = Searcher::open(ws.index.current().unwrap()).unwrap();
-    let hits = s
-        .search_typed(word, &RawFilters::default(), 10)
-        .unwrap()
-        .hits;
+    let hits = s.search_typed(word, &Filters::default(), 10).unwrap().hits;
     assert_eq!(hits[0].id, "japan-smart-farming");
     assert_eq!(
-        answer(&s, word, &RawFilters::default(), 10),
+        answer(&s, word, &Filters::default(), 10),
         answer(
             &Searcher::open(full_ws.index.current().unwrap()).unwrap(),
             word,
-            &RawFilters::default(),
+            &Filters::default(),
             10
         )
     );

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use common::{Sandbox, fixtures};
 use duibiao::library::diag::shown;
 use duibiao::library::{self, LibraryError, Origin};
-use duibiao::search::{self, IndexDir, RawFilters, Searcher};
+use duibiao::search::{self, Filters, IndexDir, Searcher};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -171,9 +171,9 @@ proptest! {
         limit in 0usize..30,
     ) {
         let (_, s) = fixture_searcher();
-        let raw = RawFilters {
+        let raw = Filters {
             cities: city.into_iter().collect(),
-            ..RawFilters::default()
+            ..Filters::default()
         };
         match s.search_typed(&q, &raw, limit) {
             Ok(r) => {

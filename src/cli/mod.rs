@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::{self, Level, Style};
 use crate::search::writer::BuildKind;
-use crate::search::{RawFilters, SearchError, Searcher};
+use crate::search::{SearchError, Searcher};
 use crate::workspace::{Freshness, Workspace, WorkspaceError};
 
 /// duibiao (对标): search a library of benchmark cases for Qingdao's "国际化+" action plan.
@@ -181,38 +181,6 @@ pub struct JsonFlag {
     /// Print JSON (the shapes in the README's command-line contract) instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Filters shared by commands that list cases.
-#[derive(Debug, Args, Default)]
-pub struct FilterArgs {
-    /// Only cases from this city (name or alias, e.g. 波士顿, Boston, bosidun); repeatable.
-    #[arg(long, value_name = "CITY")]
-    pub city: Vec<String>,
-    /// Only cases from this country or region (e.g. 美国, USA); repeatable.
-    #[arg(long, value_name = "COUNTRY")]
-    pub country: Vec<String>,
-    /// Only cases under this positioning (full name, code or alias, e.g. BAY, 湾区); repeatable.
-    #[arg(long, value_name = "POSITIONING")]
-    pub positioning: Vec<String>,
-    /// Only cases with this topic tag; repeatable.
-    #[arg(long, value_name = "TOPIC")]
-    pub topic: Vec<String>,
-    /// Only cases linked to this task (e.g. BAY-03); repeatable.
-    #[arg(long, value_name = "TASK")]
-    pub task: Vec<String>,
-}
-
-impl FilterArgs {
-    pub fn raw(&self) -> RawFilters {
-        RawFilters {
-            cities: self.city.clone(),
-            countries: self.country.clone(),
-            positionings: self.positioning.clone(),
-            topics: self.topic.clone(),
-            tasks: self.task.clone(),
-        }
-    }
 }
 
 /// What every command gets: where things are, and how to write.

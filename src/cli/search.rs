@@ -4,8 +4,9 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{Env, FilterArgs};
+use super::Env;
 use crate::render;
+use crate::search::Filters;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -14,7 +15,7 @@ pub struct SearchArgs {
     #[arg(value_name = "QUERY")]
     pub query: Vec<String>,
     #[command(flatten)]
-    pub filters: FilterArgs,
+    pub filters: Filters,
     /// How many hits to show.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub limit: usize,
@@ -25,9 +26,9 @@ pub struct SearchArgs {
 
 pub fn run(env: &Env, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let text = args.query.join(" ");
-    let raw = args.filters.raw();
+    let raw = &args.filters;
     let (results, cases) =
-        env.query(|s| Ok((s.search_typed(&text, &raw, args.limit)?, s.num_cases())))?;
+        env.query(|s| Ok((s.search_typed(&text, raw, args.limit)?, s.num_cases())))?;
     if args.json {
         super::write_json(out, &results)?;
     } else {

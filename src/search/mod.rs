@@ -26,7 +26,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use query::{Filters, MatchMode};
-pub use searcher::{Hit, RawFilters, Request, Results, Searcher};
+pub use searcher::{Hit, Request, Results, Searcher};
 pub use store::{Generation, IndexDir};
 pub use writer::{BuildReport, Builder, Catalog, build};
 

@@ -145,15 +145,29 @@ pub enum MatchMode {
     AtLeast(usize),
 }
 
-/// Exact-field filters with canonical values. Values of one filter are OR-ed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Exact-field filters: the one type from the command line (whose flags it defines) and
+/// the web API inward. Values as typed (any alias, any case) become canonical ones through
+/// `Searcher::resolve_filters`; a query runs on canonical values. Values of one filter
+/// are OR-ed, filters AND-ed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct Filters {
+    /// Only cases from this city (name or alias, e.g. 波士顿, Boston, bosidun); repeatable.
+    #[arg(long = "city", value_name = "CITY")]
     pub cities: Vec<String>,
+    /// Only cases from this country or region (e.g. 美国, USA); repeatable.
+    #[arg(long = "country", value_name = "COUNTRY")]
     pub countries: Vec<String>,
+    /// Only cases under this positioning (full name, code or alias, e.g. BAY, 湾区); repeatable.
+    #[arg(long = "positioning", value_name = "POSITIONING")]
     pub positionings: Vec<String>,
+    /// Only cases with this topic tag; repeatable.
+    #[arg(long = "topic", value_name = "TOPIC")]
     pub topics: Vec<String>,
+    /// Only cases linked to this task (e.g. BAY-03); repeatable.
+    #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// Case ids (not on the command line: tests and tools ask "does this case match?").
+    #[arg(skip)]
     pub ids: Vec<String>,
 }
 

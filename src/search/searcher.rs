@@ -48,16 +48,6 @@ enum TieKey {
     Id(String),
 }
 
-/// Filter values as typed: any alias, any case.
-#[derive(Debug, Clone, Default)]
-pub struct RawFilters {
-    pub cities: Vec<String>,
-    pub countries: Vec<String>,
-    pub positionings: Vec<String>,
-    pub topics: Vec<String>,
-    pub tasks: Vec<String>,
-}
-
 /// A search to run.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -186,8 +176,11 @@ impl Searcher {
 
     /// Canonical filter values for what the user typed; an unknown value is an error
     /// naming the closest known ones.
-    pub fn resolve_filters(&self, raw: &RawFilters) -> Result<Filters, SearchError> {
-        let mut out = Filters::default();
+    pub fn resolve_filters(&self, raw: &Filters) -> Result<Filters, SearchError> {
+        let mut out = Filters {
+            ids: raw.ids.clone(),
+            ..Filters::default()
+        };
         if raw.cities.is_empty()
             && raw.countries.is_empty()
             && raw.positionings.is_empty()
@@ -268,7 +261,7 @@ impl Searcher {
     pub fn search_typed(
         &self,
         text: &str,
-        raw: &RawFilters,
+        raw: &Filters,
         limit: usize,
     ) -> Result<Results, SearchError> {
         let filters = self.resolve_filters(raw)?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{MAX_BODY_BYTES, MAX_URL_BYTES, State, assets, html, http};
 use crate::search::insights::{self, stats, task_rows, task_view};
-use crate::search::{RawFilters, SearchError, Searcher};
+use crate::search::{Filters, SearchError, Searcher};
 
 /// The most hits one request may ask for; the page asks for 20 at a time.
 const MAX_LIMIT: usize = 1000;
@@ -203,13 +203,14 @@ fn limit(params: &[(String, String)], default: usize) -> Result<usize, ApiError>
 
 const FILTERS: [&str; 5] = ["city", "country", "positioning", "topic", "task"];
 
-fn raw_filters(params: &[(String, String)]) -> RawFilters {
-    RawFilters {
+fn raw_filters(params: &[(String, String)]) -> Filters {
+    Filters {
         cities: all(params, "city"),
         countries: all(params, "country"),
         positionings: all(params, "positioning"),
         topics: all(params, "topic"),
         tasks: all(params, "task"),
+        ids: Vec::new(),
     }
 }
 

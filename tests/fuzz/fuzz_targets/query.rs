@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use duibiao::library::{self, Origin};
-use duibiao::search::{self, IndexDir, RawFilters, Searcher, query};
+use duibiao::search::{self, IndexDir, Filters, Searcher, query};
 use libfuzzer_sys::fuzz_target;
 
 fn searcher() -> &'static Searcher {
@@ -35,9 +35,9 @@ fuzz_target!(|data: &[u8]| {
     let city = fields.next();
     let limit = fields.next().map_or(10, |l| l.len() % 40);
     let _ = query::parse(q);
-    let raw = RawFilters {
+    let raw = Filters {
         cities: city.map(str::to_string).into_iter().collect(),
-        ..RawFilters::default()
+        ..Filters::default()
     };
     match searcher().search_typed(q, &raw, limit) {
         Ok(r) => assert!(r.hits.len() <= limit && r.hits.len() <= r.total),
