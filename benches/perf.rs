@@ -543,9 +543,10 @@ fn bench_build_peers(name: &str, lib: &Path, work: &Path, old: Option<&Path>, ro
     let ours = median_of(walls[0].clone()).as_secs_f64();
     for (p, (label, _, out)) in peers.iter().enumerate() {
         let size = if out.is_dir() {
-            IndexDir::new(out)
-                .current()
-                .map_or(0, |g| IndexDir::size_of(&g.path))
+            // The generation CURRENT names, read as any version wrote it (an older binary's
+            // may not open with this one's code).
+            fs::read_to_string(out.join(store::CURRENT_FILE))
+                .map_or(0, |name| IndexDir::size_of(&out.join(name.trim())))
         } else {
             fs::metadata(out).map_or(0, |m| m.len())
         } as f64

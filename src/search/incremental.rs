@@ -67,6 +67,7 @@ fn is_own_file(name: &str) -> bool {
         store::META_FILE,
         store::CATALOG_FILE,
         store::WORDS_FILE,
+        store::STAMPS_FILE,
         store::SETTLED_FILE,
         super::stats::STATS_FILE,
     ]
