@@ -244,10 +244,13 @@ fn meta_line(
             place.push(c);
         }
     }
-    let mut parts = vec![place.join(" · "), positioning.join("、")];
-    if !tasks.is_empty() {
-        parts.push(tasks.join(" "));
-    }
+    let parts = [place.join(" · "), positioning.join("、"), tasks.join(" ")];
+    // An empty part leaves no separator behind (`show` gives places alone).
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
     parts.join(" | ")
 }
 
