@@ -706,23 +706,32 @@ fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, ro
     );
 }
 
+/// The word after `--name` on the command line.
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a == name)?;
+    Some(
+        args.get(i + 1)
+            .map_or_else(|| panic!("{name} needs a value"), String::as_str),
+    )
+}
+
 fn main() {
-    let mut sizes = vec![1_000usize, 10_000];
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--sizes") {
-        sizes = args[i + 1]
-            .split(',')
+    let sizes: Vec<usize> = flag(&args, "--sizes").map_or(vec![1_000, 10_000], |v| {
+        v.split(',')
             .map(|s| s.parse().expect("--sizes 1000,10000"))
-            .collect();
-    }
+            .collect()
+    });
+    let old = flag(&args, "--old").map(PathBuf::from);
+    let rounds: Option<usize> = flag(&args, "--rounds").map(|r| r.parse().expect("--rounds 3"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shipped = root.join("cases");
     let work: PathBuf = root.join("target/bench");
     fs::create_dir_all(&work).unwrap();
 
     // `--make N`: only write the synthetic library of N cases (for runs by hand).
-    if let Some(i) = args.iter().position(|a| a == "--make") {
-        let n: usize = args[i + 1].parse().expect("--make 100000");
+    if let Some(n) = flag(&args, "--make") {
+        let n: usize = n.parse().expect("--make 100000");
         let dir = work.join(format!("lib-{n}"));
         generate(&shipped, &dir, n);
         println!("{}", dir.display());
@@ -730,14 +739,7 @@ fn main() {
     }
 
     if args.iter().any(|a| a == "--build-peers") {
-        let old = args
-            .iter()
-            .position(|a| a == "--old")
-            .map(|i| PathBuf::from(&args[i + 1]));
-        let rounds = args
-            .iter()
-            .position(|a| a == "--rounds")
-            .map_or(3, |i| args[i + 1].parse().expect("--rounds 3"));
+        let rounds = rounds.unwrap_or(3);
         println!(
             "| library | text MB | builder | build s (median of {rounds}) | ÷ this build | peak MB | index MB (× text) |"
         );
@@ -752,10 +754,6 @@ fn main() {
     }
 
     if args.iter().any(|a| a == "--incremental") {
-        let old = args
-            .iter()
-            .position(|a| a == "--old")
-            .map(|i| PathBuf::from(&args[i + 1]));
         println!("| library | measure | median | ratio |");
         println!("|---|---|---|---|");
         bench_incremental("shipped", &shipped, &work, old.as_deref(), 5);
@@ -763,12 +761,7 @@ fn main() {
             let dir = work.join(format!("lib-{n}"));
             eprintln!("generating {n} cases…");
             generate(&shipped, &dir, n);
-            let rounds = args
-                .iter()
-                .position(|a| a == "--rounds")
-                .map_or(if n >= 10_000 { 3 } else { 5 }, |i| {
-                    args[i + 1].parse().expect("--rounds 3")
-                });
+            let rounds = rounds.unwrap_or(if n >= 10_000 { 3 } else { 5 });
             bench_incremental(&n.to_string(), &dir, &work, old.as_deref(), rounds);
         }
         return;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::{Rng, Sandbox, shipped_library};
+use common::{Rng, Sandbox, filters_of, shipped_library};
 use duibiao::library::{self, Library, LibraryError, Origin};
 use duibiao::search::writer::BuildKind;
 use duibiao::search::{Filters, Request, Searcher, store};
@@ -32,18 +32,6 @@ fn relevance_queries() -> Vec<Query> {
     ))
     .unwrap();
     serde_saphyr::from_str(&text).unwrap()
-}
-
-fn raw(f: &BTreeMap<String, Vec<String>>) -> Filters {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    Filters {
-        cities: get("city"),
-        countries: get("country"),
-        positionings: get("positioning"),
-        topics: get("topic"),
-        tasks: get("task"),
-        ids: Vec::new(),
-    }
 }
 
 /// A search's total and its hits in order, with their scores.
@@ -206,7 +194,7 @@ fn a_random_sequence_of_incremental_builds_equals_a_full_rebuild() {
     let none = Filters::default();
     let mut compared = 0;
     for q in relevance_queries() {
-        let r = raw(&q.filters);
+        let r = filters_of(&q.filters);
         assert_eq!(
             answer(&inc, &q.q, &r, 10),
             answer(&full, &q.q, &r, 10),

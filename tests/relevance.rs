@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::shipped_library;
+use common::{filters_of, shipped_library};
 use duibiao::library::{self, Origin};
 use duibiao::search::{self, Filters, IndexDir, Request, Searcher};
 
@@ -31,24 +31,6 @@ fn queries() -> Vec<Query> {
     ))
     .unwrap();
     serde_saphyr::from_str(&text).unwrap()
-}
-
-fn raw_filters(f: &BTreeMap<String, Vec<String>>) -> Filters {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    for k in f.keys() {
-        assert!(
-            ["city", "country", "positioning", "topic", "task"].contains(&k.as_str()),
-            "unknown filter {k}"
-        );
-    }
-    Filters {
-        cities: get("city"),
-        countries: get("country"),
-        positionings: get("positioning"),
-        topics: get("topic"),
-        tasks: get("task"),
-        ids: Vec::new(),
-    }
 }
 
 /// Figures for one system over the set.
@@ -109,7 +91,7 @@ fn the_relevance_set_holds_its_scores() {
     assert!(qs.len() >= 60, "{}", qs.len());
     let (_dir, searcher) = shipped_searcher();
     let s = score(&qs, |q| {
-        let filters = searcher.resolve_filters(&raw_filters(&q.filters)).unwrap();
+        let filters = searcher.resolve_filters(&filters_of(&q.filters)).unwrap();
         let r = searcher
             .search(&Request::new(q.q.clone(), filters, 10))
             .unwrap();
@@ -162,7 +144,7 @@ fn the_compact_dictionary_gives_the_results_of_the_full_one() {
         )
     };
     for q in queries() {
-        let raw = raw_filters(&q.filters);
+        let raw = filters_of(&q.filters);
         assert_eq!(
             run(&compact, &q.q, &raw),
             run(&full, &q.q, &raw),

@@ -113,3 +113,23 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// The filters a query of `tests/relevance/queries.yaml` names (`city: [波士顿]` …), as a
+/// user would type them.
+pub fn filters_of(f: &std::collections::BTreeMap<String, Vec<String>>) -> duibiao::search::Filters {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    for k in f.keys() {
+        assert!(
+            ["city", "country", "positioning", "topic", "task"].contains(&k.as_str()),
+            "unknown filter {k}"
+        );
+    }
+    duibiao::search::Filters {
+        cities: get("city"),
+        countries: get("country"),
+        positionings: get("positioning"),
+        topics: get("topic"),
+        tasks: get("task"),
+        ids: Vec::new(),
+    }
+}
