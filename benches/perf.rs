@@ -346,14 +346,13 @@ fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
 
     // What every search pays to know the index is fresh, once a first search has
     // compared the files written just before the build and recorded them settled.
-    let check = |g: &store::Generation| {
-        source::unchanged(lib_dir, &g.meta.stamps, g.trusted_since_ns()).unwrap()
-    };
+    let check =
+        |g: &store::Generation| source::unchanged(lib_dir, &g.meta.stamps, &g.trust()).unwrap();
     if let source::Check::Unchanged {
-        settled_at: Some(at),
+        settled: Some(trust),
     } = check(&generation)
     {
-        generation.record_settled(at);
+        generation.record_settled(&trust);
     }
     // Each check stats every file: fewer rounds for large libraries.
     let n = (2_000_000 / lib.cases.len().max(1)).clamp(5, 200);
@@ -638,26 +637,30 @@ fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, ro
     }
     // The staleness check in process, both ways alternated, on the new binary's index.
     let generation = IndexDir::new(index_of("new")).current().unwrap();
-    let trusted = generation.trusted_since_ns();
-    let check = || source::unchanged(&lib, &generation.meta.stamps, trusted).unwrap();
+    let trusted = generation.trust();
+    let check = || source::unchanged(&lib, &generation.meta.stamps, &trusted).unwrap();
     if let source::Check::Unchanged {
-        settled_at: Some(at),
+        settled: Some(trust),
     } = check()
     {
-        generation.record_settled(at);
+        generation.record_settled(&trust);
     }
-    let trusted = generation.trusted_since_ns();
+    let trusted = generation.trust();
     let n = (2_000_000 / cases.len().max(1)).clamp(5, 200);
     let (mut new_check, mut old_check) = (Vec::new(), Vec::new());
     for _ in 0..n {
         let t = Instant::now();
         assert!(matches!(
-            source::unchanged(&lib, &generation.meta.stamps, trusted).unwrap(),
+            source::unchanged(&lib, &generation.meta.stamps, &trusted).unwrap(),
             source::Check::Unchanged { .. }
         ));
         new_check.push(t.elapsed());
         let t = Instant::now();
-        std::hint::black_box(old_style_check(&lib, &generation.meta.stamps, trusted));
+        std::hint::black_box(old_style_check(
+            &lib,
+            &generation.meta.stamps,
+            trusted.since_ns,
+        ));
         old_check.push(t.elapsed());
     }
     let new_i = bins.len() - 1;

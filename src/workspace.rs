@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::library::changes::{self, Changes};
 use crate::library::link::{self, LinkError};
-use crate::library::source::Check;
+use crate::library::source::{Check, Listed};
 use crate::library::{self, Library, LibraryError, Origin, source};
 use crate::search::incremental::{self, Update};
 use crate::search::writer::BuildKind;
@@ -131,20 +131,26 @@ impl Workspace {
             return Ok(Err((format!("built from {}", meta.library), false)));
         }
         let changed = match &self.origin {
-            Origin::Dir(dir) => {
-                match source::unchanged(dir, &meta.stamps, current.trusted_since_ns())? {
-                    Check::Changed(why) => Some(why),
-                    Check::Unchanged { settled_at } => {
-                        if let Some(at) = settled_at {
-                            current.record_settled(at);
-                        }
-                        None
+            Origin::Dir(dir) => match source::unchanged(dir, &meta.stamps, &current.trust())? {
+                Check::Changed(why) => Some(why),
+                Check::Unchanged { settled } => {
+                    if let Some(trust) = settled {
+                        current.record_settled(&trust);
                     }
+                    None
                 }
-            }
+            },
             Origin::Embedded => source::embedded_unchanged(&meta.stamps),
         };
         Ok(changed.map_or(Ok(current), |why| Err((why, false))))
+    }
+
+    /// The library folder's metadata, for the generation about to be built.
+    fn folder_stamp(&self) -> Option<Listed> {
+        match &self.origin {
+            Origin::Dir(dir) => source::folder_stamp(dir),
+            Origin::Embedded => None,
+        }
     }
 
     /// Builds a new generation now (the `index` command, and any rebuild a search or the
@@ -179,25 +185,32 @@ impl Workspace {
         search::writer::preload_segmenter();
         // Decided with the lock held: the generation to build on is the one live now.
         let lock = self.index.lock(on_wait)?;
+        // Before anything is listed: an entry changed after this moves the folder's times,
+        // so a later check cannot take the folder for the names this build reads.
+        let folder = self.folder_stamp();
         let plan = if full {
             Err("--full".to_string())
         } else {
             self.plan_update()?
         };
         match plan {
-            Ok((current, changes)) => match self.update(lock, current, &changes, progress) {
-                // The live generation could not be built on (damaged, say): build whole.
-                Err(WorkspaceError::Search(e)) => {
-                    let lock = self.index.lock(|| {})?;
-                    self.build_whole(
-                        lock,
-                        format!("the incremental update failed: {e}"),
-                        progress,
-                    )
+            Ok((current, changes)) => {
+                match self.update(lock, current, &changes, folder, progress) {
+                    // The live generation could not be built on (damaged, say): build whole.
+                    Err(WorkspaceError::Search(e)) => {
+                        let lock = self.index.lock(|| {})?;
+                        let folder = self.folder_stamp();
+                        self.build_whole(
+                            lock,
+                            format!("the incremental update failed: {e}"),
+                            folder,
+                            progress,
+                        )
+                    }
+                    other => other,
                 }
-                other => other,
-            },
-            Err(why) => self.build_whole(lock, why, progress),
+            }
+            Err(why) => self.build_whole(lock, why, folder, progress),
         }
     }
 
@@ -221,7 +234,7 @@ impl Workspace {
         if search::stats::IndexStats::read(&current.path).is_none() {
             return Ok(Err("the index records no statistics".into()));
         }
-        let changes = changes::changes(dir, &meta.stamps, current.trusted_since_ns())?;
+        let changes = changes::changes(dir, &meta.stamps, current.trust().since_ns)?;
         if let Some(why) = changes.global {
             return Ok(Err(why));
         }
@@ -241,6 +254,7 @@ impl Workspace {
         &self,
         lock: store::BuildLock,
         why: String,
+        folder: Option<Listed>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
         let pending = library::open(&self.origin)?;
@@ -253,7 +267,7 @@ impl Workspace {
         )?;
         let library =
             pending.stream(search::writer::build_threads(), &|case| builder.add(&case))?;
-        let mut report = builder.finish(&library)?;
+        let mut report = builder.finish(&library, folder)?;
         report.kind = BuildKind::Full { why };
         Ok(report)
     }
@@ -265,6 +279,7 @@ impl Workspace {
         lock: store::BuildLock,
         current: Generation,
         changes: &Changes,
+        folder: Option<Listed>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
         let mut pending = library::open(&self.origin)?;
@@ -288,7 +303,7 @@ impl Workspace {
             &|case| update.add(&case),
             &|task, place| update.backed_elsewhere(task, place),
         )?;
-        Ok(update.finish(&library, &changes.kept)?)
+        Ok(update.finish(&library, &changes.kept, folder)?)
     }
 
     /// Links (`link`) or unlinks a case to or from tasks: rewrites the `tasks:` entry of

@@ -40,7 +40,7 @@ fn is_case(name: &str) -> bool {
 }
 
 /// The changes in `dir` since `recorded` (sorted by name) were taken; `trusted_since_ns`
-/// as for [`source::unchanged`].
+/// as in [`source::Trust`].
 pub fn changes(
     dir: &Path,
     recorded: &[FileStamp],

@@ -401,32 +401,72 @@ include!(concat!(env!("OUT_DIR"), "/embedded_library.rs"));
 /// changed again within the same clock tick: its content is always compared.
 pub(crate) const RACY_WINDOW_NS: u128 = 2_000_000_000;
 
+/// What a generation trusts about the library folder without looking at its contents:
+/// since when every file's metadata can be trusted (the build's start, or a later check
+/// that found recent files settled), and the folder's own metadata at that point, when
+/// known.
+///
+/// The folder's metadata moves with every entry added, removed or renamed in it (its
+/// status-change time cannot be set back), so while it is as recorded, and was already old
+/// when the trust began, the folder holds the names it held then: a check can `stat` the
+/// recorded names and skip reading the folder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub since_ns: u128,
+    pub folder: Option<Listed>,
+}
+
+impl Trust {
+    /// Whether `file`'s metadata, found as recorded, proves its content unchanged.
+    fn trusts(&self, file: &Listed) -> bool {
+        file.changed_ns() + RACY_WINDOW_NS < self.since_ns
+    }
+}
+
+/// The metadata of the folder itself (a symlink's target's), as a trust records it; `None`
+/// when it cannot be read.
+pub fn folder_stamp(dir: &Path) -> Option<Listed> {
+    fs::metadata(dir)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| Listed::of(&m))
+}
+
 /// What a freshness check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     /// A file was added, removed or changed: why.
     Changed(String),
-    /// Every file is as recorded. `settled_at` is set when files too recent to trust by
-    /// their metadata were compared by content and are now old enough that any later
-    /// change would show in their metadata: from that time on, the metadata can be trusted
-    /// for them too (recording it spares the next searches the reading).
-    Unchanged { settled_at: Option<u128> },
+    /// Every file is as recorded. `settled` is set when the check proved more than the
+    /// trust it started from: files too recent to trust by their metadata were compared by
+    /// content and are now old enough that any later change would show in it, or the
+    /// folder was read and found as recorded, now old enough to stand for its names.
+    /// Recording it spares the next searches that work.
+    Unchanged { settled: Option<Trust> },
 }
 
 /// Whether the library still matches `recorded`, the stamps of the files an index was
-/// built from; `trusted_since_ns` is when their content was last known to match (the
-/// build's start, or a later check's `settled_at`). Costs one directory listing and one
-/// `stat` a file; a file is read (and hashed)
-/// only when its metadata changed or is too recent to trust, so a touched-but-unchanged
-/// file is not a change and a changed file is never missed: an addition, removal or rename
-/// changes the listing, and an edit moves the status-change time even when the size, the
-/// second and the modification time (set back by hand) stay.
-pub fn unchanged(
-    dir: &Path,
-    recorded: &[FileStamp],
-    trusted_since_ns: u128,
-) -> Result<Check, LibraryError> {
+/// built from, given what the index `trust`s.
+///
+/// When the folder is as the trust recorded it (and the file system is one whose folders'
+/// times are known to move with their entries), this costs one `stat` per recorded name,
+/// spread over the cores. Otherwise it costs one directory listing and one `stat` a file.
+/// Either way a file is read (and hashed) only when its metadata changed or is too recent
+/// to trust, so a touched-but-unchanged file is not a change and a changed file is never
+/// missed: an addition, removal or rename changes the listing (and the folder's times),
+/// and an edit moves the status-change time even when the size, the second and the
+/// modification time (set back by hand) stay.
+pub fn unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Check, LibraryError> {
     let started_ns = now_ns();
+    // Taken before the listing: an entry changed during or after it moves these times.
+    let folder_now = folder_stamp(dir);
+    if folder_now.is_some()
+        && folder_now == trust.folder
+        && folder_now.is_some_and(|f| trust.trusts(&f))
+        && folder::names_unchanged(dir, recorded, trust)
+    {
+        return Ok(Check::Unchanged { settled: None });
+    }
     let Listing {
         files: entries,
         refused,
@@ -465,7 +505,7 @@ pub fn unchanged(
             return Ok(Check::Changed(format!("{name} changed")));
         }
         let same = listed.matches(stamp);
-        if same && listed.changed_ns() + RACY_WINDOW_NS < trusted_since_ns {
+        if same && trust.trusts(listed) {
             continue;
         }
         let bytes = crate::safe_fs::read_regular(&dir.join(name), MAX_FILE_BYTES, true).map_err(
@@ -482,9 +522,112 @@ pub fn unchanged(
         // old enough, a later change must move it.
         settled &= same && listed.changed_ns() + RACY_WINDOW_NS < started_ns;
     }
+    // The listing, read after `folder_now` was taken, held the recorded names: while the
+    // folder keeps that metadata, it holds them still, once it is too old to have moved
+    // within the same clock tick.
+    let folder = folder_now.filter(|f| f.changed_ns() + RACY_WINDOW_NS < started_ns);
+    let folder_settles = folder.is_some() && folder != trust.folder;
     Ok(Check::Unchanged {
-        settled_at: (compared && settled).then_some(started_ns),
+        settled: ((compared || folder_settles) && settled).then_some(Trust {
+            since_ns: started_ns,
+            folder: folder.or(trust.folder),
+        }),
     })
+}
+
+/// The check's fast path: the recorded names `stat`ed relative to the open folder, on
+/// several threads when there are many.
+mod folder {
+    use std::path::Path;
+
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+
+    use super::{FileStamp, Listed, PARALLEL_FROM, Trust};
+
+    /// Whether every recorded file is still there with the recorded metadata, old enough
+    /// to trust. `false` means only "not proven": the caller then reads the folder.
+    pub(super) fn names_unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> bool {
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return false;
+        };
+        // The folder checked before may have been swapped for another since: this one is
+        // what the names are looked up in.
+        if rustix::fs::fstat(&fd).map(|s| listed(&s)).ok() != trust.folder {
+            return false;
+        }
+        if !times_follow_entries(&fd) {
+            return false;
+        }
+        let same = |stamps: &[FileStamp]| {
+            stamps.iter().all(|s| {
+                // Following a symlink, as the listing does: a symlinked file is its target.
+                rustix::fs::statat(&fd, s.name.as_str(), AtFlags::empty()).is_ok_and(|st| {
+                    let l = listed(&st);
+                    FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
+                        && l.matches(s)
+                        && trust.trusts(&l)
+                })
+            })
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if recorded.len() < PARALLEL_FROM || threads < 2 {
+            return same(recorded);
+        }
+        let chunk = recorded.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = recorded
+                .chunks(chunk)
+                .map(|part| s.spawn(move || same(part)))
+                .collect();
+            // A stat does not panic; a worker that did proves nothing.
+            parts.into_iter().all(|p| p.join().unwrap_or(false))
+        })
+    }
+
+    fn listed(st: &Stat) -> Listed {
+        let ns = |secs: i64, nsec: u64| {
+            u128::try_from(secs).unwrap_or(0) * 1_000_000_000 + u128::from(nsec)
+        };
+        Listed {
+            len: u64::try_from(st.st_size).unwrap_or(0),
+            #[allow(clippy::unnecessary_cast)]
+            mtime_ns: ns(st.st_mtime as i64, st.st_mtime_nsec as u64),
+            #[allow(clippy::unnecessary_cast)]
+            ctime_ns: ns(st.st_ctime as i64, st.st_ctime_nsec as u64),
+            #[allow(clippy::unnecessary_cast)]
+            ino: st.st_ino as u64,
+        }
+    }
+
+    /// File systems whose folders' modification and status-change times are known to move
+    /// with every entry added, removed or renamed, as POSIX asks. Network and FUSE file
+    /// systems may cache or fake them, so their folders are always read.
+    #[cfg(target_os = "linux")]
+    fn times_follow_entries(fd: &rustix::fd::OwnedFd) -> bool {
+        const LOCAL: [u32; 7] = [
+            0xEF53,      // ext2, ext3, ext4
+            0x5846_5342, // xfs
+            0x9123_683E, // btrfs
+            0x0102_1994, // tmpfs
+            0xF2F5_2010, // f2fs
+            0x2FC1_2FC1, // zfs
+            0x794C_7630, // overlayfs
+        ];
+        rustix::fs::fstatfs(fd).is_ok_and(|s| {
+            #[allow(clippy::unnecessary_cast)]
+            let kind = s.f_type as u32;
+            LOCAL.contains(&kind)
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn times_follow_entries(_: &rustix::fd::OwnedFd) -> bool {
+        false
+    }
 }
 
 /// The wall clock in nanoseconds since the epoch: build stamps and staleness checks compare
@@ -561,16 +704,78 @@ mod tests {
             .collect();
         let recorded: Vec<FileStamp> = names.iter().map(|n| stamp_of(d, n)).collect();
         let later = now_ns() + RACY_WINDOW_NS + 1;
-        assert_eq!(
-            unchanged(d, &recorded, later).unwrap(),
-            Check::Unchanged { settled_at: None }
-        );
-        // The same number of bytes, in a file far from the first batch.
+        // Read from the folder, and from the recorded names alone.
+        let trusts = [
+            since(later),
+            Trust {
+                since_ns: later,
+                folder: folder_stamp(d),
+            },
+        ];
+        assert!(folder::names_unchanged(d, &recorded, &trusts[1]));
+        for trust in &trusts {
+            assert_eq!(
+                unchanged(d, &recorded, trust).unwrap(),
+                Check::Unchanged { settled: None }
+            );
+        }
+        // The same number of bytes, in a file far from the first worker's share.
         let last = names.last().unwrap();
         fs::write(d.join(last), "口袋绿地").unwrap();
+        assert!(!folder::names_unchanged(d, &recorded, &trusts[1]));
+        for trust in &trusts {
+            assert_eq!(
+                unchanged(d, &recorded, trust).unwrap(),
+                Check::Changed(format!("{last} changed"))
+            );
+        }
+    }
+
+    fn since(since_ns: u128) -> Trust {
+        Trust {
+            since_ns,
+            folder: None,
+        }
+    }
+
+    /// The folder stands for its names only while it is as recorded, on a trust that began
+    /// once it was old enough; any entry added, even one that is no library file, ends that.
+    #[test]
+    fn a_folder_stands_for_its_names_only_while_it_is_as_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.md"), "口袋公园").unwrap();
+        let recorded = vec![stamp_of(d, "a.md")];
+        let folder = folder_stamp(d);
+        assert!(folder.is_some());
+        let later = now_ns() + RACY_WINDOW_NS + 1;
+        let trusted = Trust {
+            since_ns: later,
+            folder,
+        };
+        assert!(folder::names_unchanged(d, &recorded, &trusted));
+        // No folder recorded, or a trust that began while the folder was still moving.
+        assert!(!folder::names_unchanged(d, &recorded, &since(later)));
+        let racy = Trust {
+            since_ns: folder.unwrap().changed_ns() + 1,
+            folder,
+        };
         assert_eq!(
-            unchanged(d, &recorded, later).unwrap(),
-            Check::Changed(format!("{last} changed"))
+            unchanged(d, &recorded, &racy).unwrap(),
+            Check::Unchanged { settled: None }
+        );
+        // An editor's swap file: the names are no longer proven, though nothing changed.
+        fs::write(d.join(".a.md.swp"), "swap").unwrap();
+        assert!(!folder::names_unchanged(d, &recorded, &trusted));
+        assert_eq!(
+            unchanged(d, &recorded, &trusted).unwrap(),
+            Check::Unchanged { settled: None }
+        );
+        // A new case, found through the folder's listing.
+        fs::write(d.join("b.md"), "城市更新").unwrap();
+        assert_eq!(
+            unchanged(d, &recorded, &trusted).unwrap(),
+            Check::Changed("2 library files now, 1 when indexed".into())
         );
     }
 
@@ -601,21 +806,25 @@ mod tests {
         // Built within the racy window of the file's change: its content is compared, and
         // since its time is long past, it is settled from now on.
         let Check::Unchanged {
-            settled_at: Some(at),
-        } = unchanged(dir.path(), &recorded, mtime + 1).unwrap()
+            settled: Some(settled),
+        } = unchanged(dir.path(), &recorded, &since(mtime + 1)).unwrap()
         else {
             panic!("expected a settled, unchanged library");
         };
-        assert!(at > mtime + RACY_WINDOW_NS);
+        assert!(settled.since_ns > mtime + RACY_WINDOW_NS);
+        // The folder was read and is old: it now stands for its names.
+        assert_eq!(settled.folder, folder_stamp(dir.path()));
+        assert!(folder::names_unchanged(dir.path(), &recorded, &settled));
         // Trusted since then: nothing left to compare.
         assert_eq!(
-            unchanged(dir.path(), &recorded, at).unwrap(),
-            Check::Unchanged { settled_at: None }
+            unchanged(dir.path(), &recorded, &settled).unwrap(),
+            Check::Unchanged { settled: None }
         );
         // A change still shows, through its new modification time.
         fs::write(&path, "口袋公圆").unwrap();
+        assert!(!folder::names_unchanged(dir.path(), &recorded, &settled));
         assert!(matches!(
-            unchanged(dir.path(), &recorded, at).unwrap(),
+            unchanged(dir.path(), &recorded, &settled).unwrap(),
             Check::Changed(_)
         ));
     }
@@ -626,24 +835,33 @@ mod tests {
         fs::write(dir.path().join("a.md"), "口袋公园").unwrap();
         let recorded = vec![stamp_of(dir.path(), "a.md")];
         assert_eq!(
-            unchanged(dir.path(), &recorded, recorded[0].mtime_ns).unwrap(),
-            Check::Unchanged { settled_at: None }
+            unchanged(dir.path(), &recorded, &since(recorded[0].mtime_ns)).unwrap(),
+            Check::Unchanged { settled: None }
         );
     }
 
     /// Edits that keep the size and put the modification time back, renames and files
     /// replaced by others: each is a change, found from metadata alone (the index is
-    /// trusted, so no content is compared unless the metadata moved).
+    /// trusted, so no content is compared unless the metadata moved), whether the folder
+    /// is read or stands for its names.
     #[test]
     fn edits_hidden_from_size_and_mtime_are_changes() {
+        edits_hidden_from_size_and_mtime(false);
+        edits_hidden_from_size_and_mtime(true);
+    }
+
+    fn edits_hidden_from_size_and_mtime(trust_folder: bool) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.md");
         fs::write(&path, "口袋公园").unwrap();
         fs::write(dir.path().join("b.md"), "城市更新").unwrap();
         let recorded = vec![stamp_of(dir.path(), "a.md"), stamp_of(dir.path(), "b.md")];
-        let built = now_ns() + RACY_WINDOW_NS * 2;
-        let fresh = || unchanged(dir.path(), &recorded, built).unwrap();
-        assert_eq!(fresh(), Check::Unchanged { settled_at: None });
+        let trust = Trust {
+            since_ns: now_ns() + RACY_WINDOW_NS * 2,
+            folder: folder_stamp(dir.path()).filter(|_| trust_folder),
+        };
+        let fresh = || unchanged(dir.path(), &recorded, &trust).unwrap();
+        assert_eq!(fresh(), Check::Unchanged { settled: None });
         let restore = |p: &Path| {
             fs::File::options()
                 .write(true)
@@ -670,7 +888,7 @@ mod tests {
         fs::rename(dir.path().join("tmp"), &path).unwrap();
         // Its metadata moved, so its content was compared: the same bytes are no change,
         // and not settled either (the next check compares again).
-        assert_eq!(fresh(), Check::Unchanged { settled_at: None });
+        assert_eq!(fresh(), Check::Unchanged { settled: None });
         // Other bytes of the same size, renamed over it with the recorded time.
         fs::write(dir.path().join("tmp"), "口袋花园").unwrap();
         restore(&dir.path().join("tmp"));

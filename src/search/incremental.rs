@@ -39,6 +39,7 @@ use super::stats::IndexStats;
 use super::store::{self, BuildLock, Generation, GenerationMeta, IndexDir};
 use super::writer::{self, BuildKind, BuildReport};
 use crate::library::changes::Changes;
+use crate::library::source::Listed;
 use crate::library::{Case, FileStamp, Library};
 
 /// More changed cases than this share of the library, and a full rebuild is cheaper than
@@ -295,11 +296,13 @@ impl<'p> Update<'p> {
 
     /// Commits, runs the merges the policy asks for, brings the statistics, the compact
     /// dictionary and the stamps up to date, and makes the generation live. `library`
-    /// holds the stamps of the files read; `kept` those of the case files not read.
+    /// holds the stamps of the files read; `kept` those of the case files not read;
+    /// `folder` the library folder's metadata from before either was listed.
     pub fn finish(
         mut self,
         library: &Library,
         kept: &[FileStamp],
+        folder: Option<Listed>,
     ) -> Result<BuildReport, SearchError> {
         if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
@@ -364,6 +367,7 @@ impl<'p> Update<'p> {
             library: library.origin.describe(),
             library_key: library.origin.key(),
             stamps,
+            folder,
             // Sealed by `publish`: the size, time and hash of every file of the generation.
             files: Vec::new(),
             built_at_ns: self.built_at_ns,

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::SearchError;
 use crate::library::FileStamp;
 use crate::library::diag::shown;
-use crate::library::source::mtime_ns;
+use crate::library::source::{Listed, Trust, mtime_ns};
 use crate::safe_fs;
 
 pub const CURRENT_FILE: &str = "CURRENT";
@@ -43,7 +43,8 @@ pub const WORDS_FILE: &str = "words.txt";
 /// The stamp of every library file the generation was built from, in a binary form every
 /// search reads before it runs (see [`encode_stamps`]).
 pub const STAMPS_FILE: &str = "stamps.bin";
-/// When a search last found the library's recent files settled (see `source::Check`).
+/// What a search last proved beyond the build: since when files are settled, and the
+/// folder that stands for its names (see `source::Check`).
 pub const SETTLED_FILE: &str = "settled";
 /// The generations this tool created in the folder: the only ones it may remove.
 pub const GENERATIONS_FILE: &str = "GENERATIONS";
@@ -59,7 +60,7 @@ const REQUIRED_FILES: [&str; 5] = [
 ];
 
 /// Caps on what is read of the small files of an index folder: `CURRENT` names a
-/// generation, `settled` holds a number; the record of generations a few thousand names.
+/// generation, `settled` one line of numbers; the record of generations a few thousand names.
 const CONTROL_CAP: u64 = 4096;
 const RECORD_CAP: u64 = 1 << 20;
 /// `duibiao.json` holds a stamp per file of the generation; `stamps.bin` one per library
@@ -67,7 +68,7 @@ const RECORD_CAP: u64 = 1 << 20;
 const META_CAP: u64 = 256 << 20;
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 5;
+pub const INDEX_FORMAT: u32 = 6;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {
@@ -85,6 +86,11 @@ pub struct GenerationMeta {
     /// search 60 ms to parse, the binary form a few.
     #[serde(skip)]
     pub stamps: Vec<FileStamp>,
+    /// The library folder's own metadata, taken as the build began (in [`STAMPS_FILE`]
+    /// too): while the folder keeps it, it holds the names the build read (see
+    /// `source::Trust`).
+    #[serde(skip)]
+    pub folder: Option<Listed>,
     /// When the build started, in nanoseconds since the epoch: a file modified after this
     /// may have changed without its size or time showing it.
     pub built_at_ns: u128,
@@ -145,27 +151,60 @@ impl Drop for BuildLock {
 }
 
 impl Generation {
-    /// Since when the library's files are known to match this generation: its build's
-    /// start, or a later check that found recent files settled.
-    pub fn trusted_since_ns(&self) -> u128 {
-        let settled = safe_fs::read_regular(&self.path.join(SETTLED_FILE), CONTROL_CAP, false)
+    /// What the generation trusts about the library folder: from its build's start, or
+    /// from a later check that proved more (see `source::Check`).
+    pub fn trust(&self) -> Trust {
+        let built = Trust {
+            since_ns: self.meta.built_at_ns,
+            folder: self.meta.folder,
+        };
+        safe_fs::read_regular(&self.path.join(SETTLED_FILE), CONTROL_CAP, false)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.trim().parse::<u128>().ok())
-            .unwrap_or(0);
-        self.meta.built_at_ns.max(settled)
+            .and_then(|s| parse_settled(&s))
+            .filter(|t| t.since_ns > built.since_ns)
+            .unwrap_or(built)
     }
 
-    /// Records that the library's files were found settled at `at_ns`. Best effort: an
-    /// index folder a user cannot write to only means later checks compare again.
-    pub fn record_settled(&self, at_ns: u128) {
+    /// Records what a check proved. Best effort: an index folder a user cannot write to
+    /// only means later checks do that work again.
+    pub fn record_settled(&self, trust: &Trust) {
         let tmp = self.path.join(format!("{SETTLED_FILE}.tmp"));
         let written = safe_fs::create_fresh(&tmp)
-            .and_then(|mut f| f.write_all(format!("{at_ns}\n").as_bytes()));
+            .and_then(|mut f| f.write_all(settled_text(trust).as_bytes()));
         if written.is_ok() {
             let _ = fs::rename(&tmp, self.path.join(SETTLED_FILE));
         }
     }
+}
+
+/// `settled`: the time the trust begins, then, when known, the folder's size, times and
+/// inode, on one line.
+fn settled_text(t: &Trust) -> String {
+    match t.folder {
+        Some(f) => format!(
+            "{} {} {} {} {}\n",
+            t.since_ns, f.len, f.mtime_ns, f.ctime_ns, f.ino
+        ),
+        None => format!("{}\n", t.since_ns),
+    }
+}
+
+fn parse_settled(text: &str) -> Option<Trust> {
+    let mut parts = text.split_ascii_whitespace();
+    let since_ns = parts.next()?.parse().ok()?;
+    let rest: Vec<&str> = parts.collect();
+    let folder = match rest[..] {
+        [] => None,
+        [len, mtime, ctime, ino] => Some(Listed {
+            len: len.parse().ok()?,
+            mtime_ns: mtime.parse().ok()?,
+            ctime_ns: ctime.parse().ok()?,
+            ino: ino.parse().ok()?,
+        }),
+        _ => return None,
+    };
+    Some(Trust { since_ns, folder })
 }
 
 impl Generation {
@@ -216,7 +255,7 @@ impl IndexDir {
         let stamps_path = path.join(STAMPS_FILE);
         let bytes = safe_fs::read_regular(&stamps_path, META_CAP, false)
             .map_err(|e| format!("{}: {e}", shown(&stamps_path)))?;
-        meta.stamps =
+        (meta.folder, meta.stamps) =
             decode_stamps(&bytes).ok_or_else(|| format!("{} is damaged", shown(&stamps_path)))?;
         Ok(Generation { path, meta })
     }
@@ -287,7 +326,10 @@ impl IndexDir {
         lock: &BuildLock,
     ) -> Result<(), SearchError> {
         let mut meta = meta.clone();
-        write_synced(&gen_dir.join(STAMPS_FILE), &encode_stamps(&meta.stamps))?;
+        write_synced(
+            &gen_dir.join(STAMPS_FILE),
+            &encode_stamps(meta.folder.as_ref(), &meta.stamps),
+        )?;
         meta.files = seal_files(gen_dir)?;
         let meta_json = serde_json::to_vec_pretty(&meta).map_err(SearchError::Json)?;
         let meta_path = gen_dir.join(META_FILE);
@@ -427,16 +469,23 @@ fn unseal(bytes: &[u8]) -> Option<&[u8]> {
     (crate::library::source::content_hash(json) == hash).then_some(json)
 }
 
-const STAMPS_MAGIC: &[u8; 8] = b"duibst01";
+const STAMPS_MAGIC: &[u8; 8] = b"duibst02";
 
-/// The stamps as bytes: a magic, the count, then per stamp its name and hash (each a
-/// little-endian u32 length and UTF-8), size, modification and status-change times (u128)
-/// and inode; last, the xxh3-128 of everything before it. Fixed-width numbers and
-/// length-prefixed strings decode without a parser, so a search at 100k cases spends a few
-/// milliseconds here.
-fn encode_stamps(stamps: &[FileStamp]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + stamps.len() * 112);
+/// The stamps as bytes: a magic; the folder's metadata (a flag byte, then size, times as
+/// u128 and inode); the count, then per stamp its name and hash (each a little-endian u32
+/// length and UTF-8), size, modification and status-change times (u128) and inode; last,
+/// the xxh3-128 of everything before it. Fixed-width numbers and length-prefixed strings
+/// decode without a parser, so a search at 100k cases spends a few milliseconds here.
+fn encode_stamps(folder: Option<&Listed>, stamps: &[FileStamp]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + stamps.len() * 112);
     out.extend_from_slice(STAMPS_MAGIC);
+    let none = Listed::default();
+    out.push(u8::from(folder.is_some()));
+    let f = folder.unwrap_or(&none);
+    out.extend_from_slice(&f.len.to_le_bytes());
+    out.extend_from_slice(&f.mtime_ns.to_le_bytes());
+    out.extend_from_slice(&f.ctime_ns.to_le_bytes());
+    out.extend_from_slice(&f.ino.to_le_bytes());
     out.extend_from_slice(&(stamps.len() as u64).to_le_bytes());
     for s in stamps {
         for text in [&s.name, &s.hash] {
@@ -453,8 +502,10 @@ fn encode_stamps(stamps: &[FileStamp]) -> Vec<u8> {
     out
 }
 
-/// The stamps [`encode_stamps`] wrote, or `None` when the bytes are not exactly that.
-fn decode_stamps(bytes: &[u8]) -> Option<Vec<FileStamp>> {
+/// The folder and stamps [`encode_stamps`] wrote, or `None` when the bytes are not exactly
+/// that.
+#[allow(clippy::type_complexity)]
+fn decode_stamps(bytes: &[u8]) -> Option<(Option<Listed>, Vec<FileStamp>)> {
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
     if xxhash_rust::xxh3::xxh3_128(body) != u128::from_le_bytes(sum.try_into().ok()?) {
         return None;
@@ -472,6 +523,17 @@ fn decode_stamps(bytes: &[u8]) -> Option<Vec<FileStamp>> {
         let n = u32::from_le_bytes(num(r)?) as usize;
         String::from_utf8(take(r, n)?.to_vec()).ok()
     }
+    let has_folder = match take(&mut r, 1)? {
+        [0] => false,
+        [1] => true,
+        _ => return None,
+    };
+    let folder = Listed {
+        len: u64::from_le_bytes(num(&mut r)?),
+        mtime_ns: u128::from_le_bytes(num(&mut r)?),
+        ctime_ns: u128::from_le_bytes(num(&mut r)?),
+        ino: u64::from_le_bytes(num(&mut r)?),
+    };
     let count = usize::try_from(u64::from_le_bytes(num(&mut r)?)).ok()?;
     // Each stamp takes at least 64 bytes: a damaged count cannot make this allocate much.
     let mut stamps = Vec::with_capacity(count.min(r.len() / 64));
@@ -485,7 +547,8 @@ fn decode_stamps(bytes: &[u8]) -> Option<Vec<FileStamp>> {
             ino: u64::from_le_bytes(num(&mut r)?),
         });
     }
-    r.is_empty().then_some(stamps)
+    r.is_empty()
+        .then_some((has_folder.then_some(folder), stamps))
 }
 
 /// Index files the build leaves that are not part of the generation: tantivy's lock files.
@@ -607,9 +670,18 @@ mod tests {
                 ino: 0,
             },
         ];
-        let bytes = encode_stamps(&stamps);
-        assert_eq!(decode_stamps(&bytes), Some(stamps));
-        assert_eq!(decode_stamps(&encode_stamps(&[])), Some(vec![]));
+        let folder = Listed {
+            len: 4096,
+            mtime_ns: 1_700_000_000_123_456_789,
+            ctime_ns: 1_700_000_001_000_000_000,
+            ino: 77,
+        };
+        let bytes = encode_stamps(Some(&folder), &stamps);
+        assert_eq!(decode_stamps(&bytes), Some((Some(folder), stamps)));
+        assert_eq!(
+            decode_stamps(&encode_stamps(None, &[])),
+            Some((None, vec![]))
+        );
         for i in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[i] ^= 0x40;

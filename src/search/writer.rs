@@ -22,6 +22,7 @@ use super::build_dir::BuildDirectory;
 use super::schema;
 use super::stats::IndexStats;
 use super::store::{self, GenerationMeta, IndexDir};
+use crate::library::source::Listed;
 use crate::library::{Case, Library, Places, Plan};
 
 /// What a query needs to know about the library besides the index: the plan (tasks and
@@ -285,8 +286,13 @@ impl<'p> Builder<'p> {
     }
 
     /// Commits, merges into one segment, writes the compact dictionary and the catalog, and
-    /// makes the generation live. `library` gives the catalog and the file stamps.
-    pub fn finish(mut self, library: &Library) -> Result<BuildReport, SearchError> {
+    /// makes the generation live. `library` gives the catalog and the file stamps, `folder`
+    /// the library folder's metadata from before the files were listed.
+    pub fn finish(
+        mut self,
+        library: &Library,
+        folder: Option<Listed>,
+    ) -> Result<BuildReport, SearchError> {
         if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
@@ -325,6 +331,7 @@ impl<'p> Builder<'p> {
             tool: store::tool_version(),
             library: library.origin.describe(),
             stamps: library.stamps.clone(),
+            folder,
             built_at_ns: self.built_at_ns,
             cases,
             build_ms: self.started.elapsed().as_millis() as u64,
@@ -376,7 +383,7 @@ pub fn build(
     for case in &library.cases {
         builder.add(case);
     }
-    builder.finish(library)
+    builder.finish(library, None)
 }
 
 fn has_cjk(s: &str) -> bool {
