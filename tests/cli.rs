@@ -948,3 +948,51 @@ fn an_incremental_build_killed_at_any_point_leaves_the_previous_generation_servi
         .count();
     assert!(gens <= 3, "{gens} generations left");
 }
+
+/// Once the library folder is old enough to stand for its names, a search `stat`s the
+/// recorded names instead of reading the folder (the `settled` file then records the
+/// folder too). Every kind of change is still found: an in-place edit of the same size
+/// with its modification time put back, a new file, a removed one; a file that is no
+/// library file changes nothing.
+#[test]
+fn a_settled_folder_still_shows_every_change() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run_text(&["index"]).0, 0);
+    // Past the racy window of the copy and the build: the next search settles the folder.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let fresh = || sb.run_text(&["--no-rebuild", "search", "公园"]).0;
+    assert_eq!(fresh(), 0);
+    let current = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
+    let settled = fs::read_to_string(sb.index().join(current.trim()).join("settled")).unwrap();
+    assert_eq!(settled.split_whitespace().count(), 5, "{settled}");
+    assert_eq!(fresh(), 0);
+
+    // The same size, the same modification time: only the status-change time moved.
+    let path = sb.lib().join("japan-smart-farming.md");
+    let before = fs::read(&path).unwrap();
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    let mut after = before.clone();
+    *after.last_mut().unwrap() = b' ';
+    fs::write(&path, &after).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(fresh(), 3, "a stale index is an error with --no-rebuild");
+    // Its bytes back: the metadata moved, the content is compared and found the same.
+    fs::write(&path, &before).unwrap();
+    assert_eq!(fresh(), 0);
+
+    // An editor's swap file is no library file.
+    fs::write(sb.lib().join(".japan-smart-farming.md.swp"), "swap").unwrap();
+    assert_eq!(fresh(), 0);
+    // A new case file, then the same one removed.
+    fs::copy(&path, sb.lib().join("japan-copy.md")).unwrap();
+    assert_eq!(fresh(), 3);
+    fs::remove_file(sb.lib().join("japan-copy.md")).unwrap();
+    assert_eq!(fresh(), 0);
+    fs::remove_file(&path).unwrap();
+    assert_eq!(fresh(), 3);
+}
