@@ -93,7 +93,8 @@ impl Workspace {
             Origin::Dir(dir) => {
                 let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
                 let key = source::content_hash(abs.to_string_lossy().as_bytes());
-                cache_dir().join(format!("library-{}", &key[..16]))
+                // The hash's first 16 hex digits, as folders have always been named.
+                cache_dir().join(format!("library-{:016x}", key >> 64))
             }
             Origin::Embedded => cache_dir().join(format!("built-in-{}", store::tool_version())),
         });

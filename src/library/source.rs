@@ -38,7 +38,9 @@ pub struct FileStamp {
     pub len: u64,
     /// Nanoseconds since the epoch; 0 for the compiled-in library.
     pub mtime_ns: u128,
-    pub hash: String,
+    /// xxh3-128 of the content; written as 32 hex digits in JSON.
+    #[serde(with = "hex128")]
+    pub hash: u128,
     /// The status-change time, in nanoseconds since the epoch: every write, `touch -d` to an
     /// earlier time and rename moves it, and no user can set it back, so a file whose
     /// modification time was put back still shows as changed.
@@ -98,9 +100,24 @@ pub fn is_library_file(name: &str) -> bool {
         || [PLACES_FILE, PLAN_FILE, DICT_FILE, SYNONYMS_FILE].contains(&name)
 }
 
-/// The content hash used in stamps, as hex.
-pub fn content_hash(bytes: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+/// The content hash used in stamps.
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// A hash as 32 hex digits in JSON, where a number this large would not survive every
+/// reader.
+mod hex128 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(hash: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{hash:032x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(d)?;
+        u128::from_str_radix(&text, 16).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A folder entry that looks like a library file but cannot be read as one, and why.

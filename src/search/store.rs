@@ -68,7 +68,7 @@ const RECORD_CAP: u64 = 1 << 20;
 const META_CAP: u64 = 256 << 20;
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 6;
+pub const INDEX_FORMAT: u32 = 7;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {
@@ -454,7 +454,7 @@ const SEAL_PREFIX: &str = "\n#xxh3 ";
 
 fn seal(mut json: Vec<u8>) -> Vec<u8> {
     let hash = crate::library::source::content_hash(&json);
-    json.extend_from_slice(format!("{SEAL_PREFIX}{hash}\n").as_bytes());
+    json.extend_from_slice(format!("{SEAL_PREFIX}{hash:032x}\n").as_bytes());
     json
 }
 
@@ -466,14 +466,15 @@ fn unseal(bytes: &[u8]) -> Option<&[u8]> {
     let hash = std::str::from_utf8(&rest[prefix.len()..])
         .ok()?
         .trim_end_matches('\n');
-    (crate::library::source::content_hash(json) == hash).then_some(json)
+    (u128::from_str_radix(hash, 16).ok()? == crate::library::source::content_hash(json))
+        .then_some(json)
 }
 
-const STAMPS_MAGIC: &[u8; 8] = b"duibst02";
+const STAMPS_MAGIC: &[u8; 8] = b"duibst03";
 
 /// The stamps as bytes: a magic; the folder's metadata (a flag byte, then size, times as
-/// u128 and inode); the count, then per stamp its name and hash (each a little-endian u32
-/// length and UTF-8), size, modification and status-change times (u128) and inode; last,
+/// u128 and inode); the count, then per stamp its name (a little-endian u32 length and
+/// UTF-8), content hash, size, modification and status-change times (u128) and inode; last,
 /// the xxh3-128 of everything before it. Fixed-width numbers and length-prefixed strings
 /// decode without a parser, so a search at 100k cases spends a few milliseconds here.
 fn encode_stamps(folder: Option<&Listed>, stamps: &[FileStamp]) -> Vec<u8> {
@@ -488,10 +489,9 @@ fn encode_stamps(folder: Option<&Listed>, stamps: &[FileStamp]) -> Vec<u8> {
     out.extend_from_slice(&f.ino.to_le_bytes());
     out.extend_from_slice(&(stamps.len() as u64).to_le_bytes());
     for s in stamps {
-        for text in [&s.name, &s.hash] {
-            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-            out.extend_from_slice(text.as_bytes());
-        }
+        out.extend_from_slice(&(s.name.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.name.as_bytes());
+        out.extend_from_slice(&s.hash.to_le_bytes());
         out.extend_from_slice(&s.len.to_le_bytes());
         out.extend_from_slice(&s.mtime_ns.to_le_bytes());
         out.extend_from_slice(&s.ctime_ns.to_le_bytes());
@@ -540,7 +540,7 @@ fn decode_stamps(bytes: &[u8]) -> Option<(Option<Listed>, Vec<FileStamp>)> {
     for _ in 0..count {
         stamps.push(FileStamp {
             name: text(&mut r)?,
-            hash: text(&mut r)?,
+            hash: u128::from_le_bytes(num(&mut r)?),
             len: u64::from_le_bytes(num(&mut r)?),
             mtime_ns: u128::from_le_bytes(num(&mut r)?),
             ctime_ns: u128::from_le_bytes(num(&mut r)?),
@@ -557,7 +557,7 @@ fn is_lock(name: &str) -> bool {
 }
 
 /// Hashes a file as the stamps do, streaming, without following a symlink.
-fn hash_file(path: &Path) -> io::Result<(String, File)> {
+fn hash_file(path: &Path) -> io::Result<(u128, File)> {
     let mut file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -571,7 +571,7 @@ fn hash_file(path: &Path) -> io::Result<(String, File)> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok((format!("{:032x}", hasher.digest128()), file))
+    Ok((hasher.digest128(), file))
 }
 
 /// Syncs every file of a finished generation to disk and stamps it, so that a later open
@@ -657,7 +657,7 @@ mod tests {
                 name: "boston-greenway.md".into(),
                 len: 4096,
                 mtime_ns: 1_764_000_000_123_456_789,
-                hash: "0123456789abcdef0123456789abcdef".into(),
+                hash: 0x0123456789abcdef0123456789abcdef,
                 ctime_ns: 1_764_000_001_000_000_000,
                 ino: 77,
             },
@@ -665,7 +665,7 @@ mod tests {
                 name: "口袋.md".into(),
                 len: 0,
                 mtime_ns: 0,
-                hash: String::new(),
+                hash: 0,
                 ctime_ns: 0,
                 ino: 0,
             },
