@@ -10,6 +10,7 @@ mod gate;
 pub mod guard;
 pub mod incremental;
 pub mod insights;
+pub mod plan;
 pub mod query;
 mod read_dir;
 pub mod schema;
@@ -25,7 +26,7 @@ pub mod writer;
 
 use std::path::PathBuf;
 
-pub use query::{Filters, MatchMode};
+pub use plan::{Filters, MatchMode};
 pub use searcher::{Hit, Request, Results, Searcher};
 pub use store::{Generation, IndexDir};
 pub use writer::{BuildReport, Builder, Catalog, build};

@@ -7,8 +7,9 @@
 //! those cases (BM25, title and topics above body). A word's synonyms and place aliases
 //! match too, ranked below the word as typed.
 
-use jieba_rs::Jieba;
 use std::ops::Bound;
+
+use jieba_rs::Jieba;
 use tantivy::Term;
 
 use tantivy::query::{
@@ -17,170 +18,12 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::analysis::{self, normalize, word_tokens};
+use super::analysis::{self, word_tokens};
 use super::gate::{Gate, Gated};
+use super::plan::{Filters, MatchMode, Unit};
 use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
 use super::substring::SubstringQuery;
 use super::sum_query::SumQuery;
-
-/// A piece of the query as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
-    /// Free text: cut into words.
-    Text(String),
-    /// Quoted text: must occur as written.
-    Phrase(String),
-}
-
-/// Pairs of quote marks a planner may type.
-const QUOTES: [(char, char); 4] = [('"', '"'), ('“', '”'), ('「', '」'), ('『', '』')];
-
-/// Splits a query into text and quoted phrases. A quote without its partner is text.
-pub fn parse(input: &str) -> Vec<Part> {
-    let chars: Vec<char> = input.chars().collect();
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let close = QUOTES.iter().find(|(o, _)| *o == c).and_then(|(_, cl)| {
-            chars[i + 1..]
-                .iter()
-                .position(|x| x == cl)
-                .map(|p| i + 1 + p)
-        });
-        match close {
-            Some(end) => {
-                let phrase: String = chars[i + 1..end].iter().collect();
-                if !text.trim().is_empty() {
-                    parts.push(Part::Text(std::mem::take(&mut text)));
-                }
-                text.clear();
-                if !phrase.trim().is_empty() {
-                    parts.push(Part::Phrase(phrase.trim().to_string()));
-                }
-                i = end + 1;
-            }
-            None => {
-                text.push(c);
-                i += 1;
-            }
-        }
-    }
-    if !text.trim().is_empty() {
-        parts.push(Part::Text(text));
-    }
-    parts
-}
-
-/// One thing that must match: a word or a phrase, normalized, and the other words that
-/// mean the same.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Unit {
-    pub text: String,
-    pub phrase: bool,
-    pub synonyms: Vec<String>,
-}
-
-/// The units of a query. `expand` gives the synonyms of a normalized word.
-pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::new();
-    let mut push = |u: Unit| {
-        if !out.iter().any(|o| o.text == u.text && o.phrase == u.phrase) {
-            out.push(u);
-        }
-    };
-    for part in parts {
-        match part {
-            Part::Phrase(p) => {
-                let text = normalize(p);
-                let synonyms = expand(&text);
-                push(Unit {
-                    text,
-                    phrase: true,
-                    synonyms,
-                });
-            }
-            Part::Text(t) => {
-                for chunk in t.split_whitespace() {
-                    let chunk = normalize(chunk);
-                    // A whole chunk that is a known synonym or alias ("MICE", "New-York")
-                    // stays whole; otherwise it is cut into words.
-                    let whole = expand(&chunk);
-                    let words = if whole.is_empty() {
-                        analysis::query_words(jieba, &chunk)
-                    } else {
-                        vec![chunk.clone()]
-                    };
-                    if words.is_empty() {
-                        // Only punctuation: search it as text.
-                        push(Unit {
-                            text: chunk,
-                            phrase: false,
-                            synonyms: Vec::new(),
-                        });
-                        continue;
-                    }
-                    for w in words {
-                        let synonyms = expand(&w);
-                        push(Unit {
-                            text: w,
-                            phrase: false,
-                            synonyms,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// How many units must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchMode {
-    All,
-    Any,
-    /// At least this many.
-    AtLeast(usize),
-}
-
-/// Exact-field filters: the one type from the command line (whose flags it defines) and
-/// the web API inward. Values as typed (any alias, any case) become canonical ones through
-/// `Searcher::resolve_filters`; a query runs on canonical values. Values of one filter
-/// are OR-ed, filters AND-ed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
-pub struct Filters {
-    /// Only cases from this city (name or alias, e.g. 波士顿, Boston, bosidun); repeatable.
-    #[arg(long = "city", value_name = "CITY")]
-    pub cities: Vec<String>,
-    /// Only cases from this country or region (e.g. 美国, USA); repeatable.
-    #[arg(long = "country", value_name = "COUNTRY")]
-    pub countries: Vec<String>,
-    /// Only cases under this positioning (full name, code or alias, e.g. BAY, 湾区); repeatable.
-    #[arg(long = "positioning", value_name = "POSITIONING")]
-    pub positionings: Vec<String>,
-    /// Only cases with this topic tag; repeatable.
-    #[arg(long = "topic", value_name = "TOPIC")]
-    pub topics: Vec<String>,
-    /// Only cases linked to this task (e.g. BAY-03); repeatable.
-    #[arg(long = "task", value_name = "TASK")]
-    pub tasks: Vec<String>,
-    /// Case ids (not on the command line: tests and tools ask "does this case match?").
-    #[arg(skip)]
-    pub ids: Vec<String>,
-}
-
-impl Filters {
-    pub fn is_empty(&self) -> bool {
-        self.cities.is_empty()
-            && self.countries.is_empty()
-            && self.positionings.is_empty()
-            && self.topics.is_empty()
-            && self.tasks.is_empty()
-            && self.ids.is_empty()
-    }
-}
 
 fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), opt))
@@ -559,52 +402,4 @@ fn combine(
         return query;
     }
     Box::new(Gated::new(query, gates))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_make_phrases_and_stray_quotes_are_text() {
-        assert_eq!(
-            parse("口袋公园 \"城市 更新\" 纽约"),
-            vec![
-                Part::Text("口袋公园 ".into()),
-                Part::Phrase("城市 更新".into()),
-                Part::Text(" 纽约".into())
-            ]
-        );
-        assert_eq!(parse("“翡翠项链”"), vec![Part::Phrase("翡翠项链".into())]);
-        assert_eq!(parse("口袋\"公园"), vec![Part::Text("口袋\"公园".into())]);
-        assert_eq!(parse(""), Vec::<Part>::new());
-        assert_eq!(parse("\"\""), Vec::<Part>::new());
-    }
-
-    #[test]
-    fn words_are_cut_and_punctuation_alone_is_kept_as_text() {
-        let jieba = Jieba::new();
-        let none = |_: &str| Vec::new();
-        let u = units(&parse("建设 会展平台 +"), &jieba, &none);
-        let texts: Vec<&str> = u.iter().map(|u| u.text.as_str()).collect();
-        assert_eq!(texts, vec!["建设", "会展", "平台", "+"]);
-        let u = units(&parse("AND 口袋公园"), &jieba, &none);
-        assert_eq!(u[0].text, "and");
-    }
-
-    #[test]
-    fn synonyms_attach_to_their_word() {
-        let jieba = Jieba::new();
-        let syn = |w: &str| {
-            if w == "boston" {
-                vec!["波士顿".to_string()]
-            } else {
-                Vec::new()
-            }
-        };
-        let u = units(&parse("Boston 绿道"), &jieba, &syn);
-        assert_eq!(u[0].text, "boston");
-        assert_eq!(u[0].synonyms, vec!["波士顿"]);
-        assert!(u[1].synonyms.is_empty());
-    }
 }

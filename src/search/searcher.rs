@@ -19,7 +19,8 @@ use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocume
 
 use super::SearchError;
 use super::analysis::{normalize, word_tokens};
-use super::query::{self, Filters, MatchMode, Unit};
+use super::plan::{Filters, MatchMode, Unit, closest_known};
+use super::query;
 use super::schema::Fields;
 use super::snippet;
 use super::stats::{Exact, IndexStats, live_doc_freq};
@@ -28,8 +29,6 @@ use super::suggest_tasks::Why;
 use super::top_k;
 use super::writer::Catalog;
 use crate::library::Case;
-use crate::library::names::{Named, suggestions};
-use crate::library::suggest::{Candidate, closest};
 
 /// Below this many cases with every word of a query of three or more words, the cases
 /// with most of its words are shown after them.
@@ -109,10 +108,10 @@ pub struct Searcher {
     reader: IndexReader,
     /// Exact BM25 statistics, when the generation recorded them (see `stats`).
     stats: Option<IndexStats>,
-    fields: Fields,
+    pub(super) fields: Fields,
     catalog: OnceLock<Result<Catalog, (std::path::PathBuf, String)>>,
     jieba: OnceLock<Result<Jieba, (std::path::PathBuf, String)>>,
-    expansions: OnceLock<HashMap<String, Vec<String>>>,
+    pub(super) expansions: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl Searcher {
@@ -174,88 +173,6 @@ impl Searcher {
         self.reader.searcher().num_docs()
     }
 
-    /// Canonical filter values for what the user typed; an unknown value is an error
-    /// naming the closest known ones.
-    pub fn resolve_filters(&self, raw: &Filters) -> Result<Filters, SearchError> {
-        let mut out = Filters {
-            ids: raw.ids.clone(),
-            ..Filters::default()
-        };
-        if raw.cities.is_empty()
-            && raw.countries.is_empty()
-            && raw.positionings.is_empty()
-            && raw.tasks.is_empty()
-            && raw.topics.is_empty()
-        {
-            return Ok(out);
-        }
-        let c = self.catalog()?;
-        out.cities = resolve_all(&c.places.cities, &raw.cities, "city")?;
-        out.countries = resolve_all(&c.places.countries, &raw.countries, "country or region")?;
-        out.positionings = resolve_all(&c.plan.positionings, &raw.positionings, "positioning")?;
-        out.tasks = resolve_all(&c.plan.tasks, &raw.tasks, "task")?;
-        if !raw.topics.is_empty() {
-            let topics: Vec<String> = self.counts(self.fields.topic)?.into_keys().collect();
-            for v in &raw.topics {
-                match topics
-                    .iter()
-                    .find(|t| t.to_lowercase() == v.trim().to_lowercase())
-                {
-                    Some(t) => out.topics.push(t.clone()),
-                    None => {
-                        let cands: Vec<Candidate> = topics
-                            .iter()
-                            .map(|t| Candidate {
-                                key: t.clone(),
-                                canonical: t,
-                            })
-                            .collect();
-                        let s = closest(v, &cands, 3)
-                            .into_iter()
-                            .map(|t| format!("\"{t}\""))
-                            .collect();
-                        return Err(unknown("topic", v, s));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The words a normalized word also matches: its synonym groups and, for a place, its
-    /// canonical name and aliases.
-    pub(super) fn expansions(&self, word: &str) -> Vec<String> {
-        self.expansion_map().get(word).cloned().unwrap_or_default()
-    }
-
-    /// Normalized word → the other words of its groups, built once per searcher.
-    fn expansion_map(&self) -> &HashMap<String, Vec<String>> {
-        self.expansions.get_or_init(|| {
-            let mut map: HashMap<String, Vec<String>> = HashMap::new();
-            let Ok(c) = self.catalog() else {
-                return map;
-            };
-            let groups = c
-                .synonyms
-                .iter()
-                .map(|g| g.iter().map(String::as_str).collect::<Vec<&str>>())
-                .chain(c.places.cities.iter().map(|x| x.names()))
-                .chain(c.places.countries.iter().map(|x| x.names()));
-            for names in groups {
-                let names: Vec<String> = names.into_iter().map(normalize).collect();
-                for w in &names {
-                    let entry = map.entry(w.clone()).or_default();
-                    for other in &names {
-                        if other != w && !entry.contains(other) {
-                            entry.push(other.clone());
-                        }
-                    }
-                }
-            }
-            map
-        })
-    }
-
     /// A search as a user types it: the words, the filters with any alias, a page size.
     /// The command line and the web API both call this, so the two give the same answer.
     pub fn search_typed(
@@ -270,13 +187,7 @@ impl Searcher {
 
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
-        let parts = query::parse(&req.text);
-        let units = if parts.is_empty() {
-            Vec::new()
-        } else {
-            let jieba = self.jieba()?;
-            query::units(&parts, jieba, &|w| self.expansions(w))
-        };
+        let units = self.plan(&req.text)?;
         let mut results = self.run(&req.text, &units, req)?;
         // A sentence typed whole (a task's wording, say) rarely has every word in one case.
         // When few cases have them all, the cases that have most of them follow, marked.
@@ -377,12 +288,7 @@ impl Searcher {
     /// A search's total and ranked ids, without loading cases or making snippets (what
     /// benchmarks time as query latency, and what tests ask when only ids matter).
     pub fn ranked_ids(&self, req: &Request) -> Result<(usize, Vec<(f32, String)>), SearchError> {
-        let parts = query::parse(&req.text);
-        let units = if parts.is_empty() {
-            Vec::new()
-        } else {
-            query::units(&parts, self.jieba()?, &|w| self.expansions(w))
-        };
+        let units = self.plan(&req.text)?;
         let searcher = self.reader.searcher();
         let (total, docs, _) = self.top(&searcher, &units, req)?;
         let addrs: Vec<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
@@ -560,23 +466,12 @@ impl Searcher {
         match self.doc_by_id(id)? {
             Some(doc) => serde_json::from_str(self.stored_str(&doc, self.fields.case_json))
                 .map_err(SearchError::Json),
-            None => {
-                let ids = self.ids()?;
-                let cands: Vec<Candidate> = ids
-                    .iter()
-                    .map(|i| Candidate {
-                        key: i.clone(),
-                        canonical: i,
-                    })
-                    .collect();
-                Err(SearchError::UnknownCase {
-                    id: id.to_string(),
-                    suggestions: closest(id, &cands, 3)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                })
-            }
+            None => Err(SearchError::UnknownCase {
+                id: id.to_string(),
+                suggestions: closest_known(id, &self.ids()?)
+                    .map(str::to_string)
+                    .collect(),
+            }),
         }
     }
 
@@ -701,31 +596,6 @@ impl Searcher {
     }
 }
 
-/// The canonical names of `values` (any alias, any case), or an error naming the closest
-/// known ones for the first that resolves to nothing.
-fn resolve_all<T: Named>(
-    items: &[T],
-    values: &[String],
-    kind: &'static str,
-) -> Result<Vec<String>, SearchError> {
-    values
-        .iter()
-        .map(|v| {
-            crate::library::names::resolve(items, v)
-                .map(|x| x.canonical().to_string())
-                .ok_or_else(|| unknown(kind, v, suggestions(items, v)))
-        })
-        .collect()
-}
-
-fn unknown(kind: &'static str, value: &str, suggestions: Vec<String>) -> SearchError {
-    SearchError::UnknownFilter {
-        kind,
-        value: value.to_string(),
-        suggestions,
-    }
-}
-
 /// What snippets highlight: each unit and its synonyms, longest first so that a long match
 /// is not cut by a shorter one inside it.
 fn needles(units: &[Unit]) -> Vec<String> {
@@ -776,7 +646,7 @@ mod tests {
     /// `q` compiled as a search compiles it.
     fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> query::Compiled {
         let jieba = s.jieba().unwrap();
-        let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
+        let units = s.plan(q).unwrap();
         query::build(&units, mode, filters, &[], jieba, &s.fields)
     }
 
