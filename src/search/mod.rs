@@ -6,22 +6,19 @@
 pub mod analysis;
 mod build_dir;
 pub mod export;
-mod gate;
 pub mod guard;
 pub mod incremental;
 pub mod insights;
+mod matching;
 pub mod plan;
-pub mod query;
+pub mod rank;
 mod read_dir;
 pub mod schema;
 pub mod searcher;
 pub mod snippet;
 pub mod stats;
 pub mod store;
-mod substring;
 pub mod suggest_tasks;
-mod sum_query;
-mod top_k;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -20,13 +20,12 @@ use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocume
 use super::SearchError;
 use super::analysis::{normalize, word_tokens};
 use super::plan::{Filters, MatchMode, Unit, closest_known};
-use super::query;
+use super::rank::{self, ScoreModel, top_k};
 use super::schema::Fields;
 use super::snippet;
 use super::stats::{Exact, IndexStats, live_doc_freq};
 use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
 use super::suggest_tasks::Why;
-use super::top_k;
 use super::writer::Catalog;
 use crate::library::Case;
 
@@ -238,13 +237,14 @@ impl Searcher {
             empty = Jieba::empty();
             &empty
         };
-        let q = query::build(
+        let q = rank::compile(
             units,
             req.mode,
             &req.filters,
             &req.exclude_ids,
             jieba,
             &self.fields,
+            &ScoreModel::DEFAULT,
         );
         let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
             // Equal scores are ordered by id, so results do not depend on the order in which
@@ -612,14 +612,14 @@ fn needles(units: &[Unit]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::library::{self, Origin};
-    use crate::search::gate::Gated;
+    use crate::search::matching::gate::Gated;
     use crate::search::{IndexDir, build};
 
     /// The shipped library, indexed in a temporary folder (kept alive by the guard).
-    fn shipped() -> (tempfile::TempDir, library::Library, Searcher) {
+    pub(crate) fn shipped() -> (tempfile::TempDir, library::Library, Searcher) {
         let lib = library::load(&Origin::Embedded).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = IndexDir::new(tmp.path());
@@ -629,7 +629,7 @@ mod tests {
     }
 
     /// Every topic of the library, once, sorted.
-    fn all_topics(lib: &library::Library) -> Vec<String> {
+    pub(crate) fn all_topics(lib: &library::Library) -> Vec<String> {
         let mut topics: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
         topics.sort();
         topics.dedup();
@@ -637,17 +637,24 @@ mod tests {
     }
 
     /// Each topic with another one, as two-word queries.
-    fn topic_pairs(topics: &[String]) -> Vec<String> {
+    pub(crate) fn topic_pairs(topics: &[String]) -> Vec<String> {
         (0..topics.len())
             .map(|i| format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()]))
             .collect()
     }
 
     /// `q` compiled as a search compiles it.
-    fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> query::Compiled {
-        let jieba = s.jieba().unwrap();
-        let units = s.plan(q).unwrap();
-        query::build(&units, mode, filters, &[], jieba, &s.fields)
+    fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> rank::Compiled {
+        let (units, jieba) = (s.plan(q).unwrap(), s.jieba().unwrap());
+        rank::compile(
+            &units,
+            mode,
+            filters,
+            &[],
+            jieba,
+            &s.fields,
+            &ScoreModel::DEFAULT,
+        )
     }
 
     /// Sixty cases with the same text tie on every query; however many tie at the page's

@@ -21,7 +21,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Term};
 
 use super::analysis::{normalize, word_tokens};
-use super::query::SYNONYM_WEIGHT;
+use super::rank::ScoreModel;
 use super::{Hit, SearchError, Searcher};
 use crate::library::names::suggestions;
 use crate::library::{Case, Task};
@@ -266,7 +266,7 @@ fn task_terms(
             add(&mut terms, w, tw)?;
             for syn in searcher.expansions(w) {
                 for s in word_tokens(jieba, &syn) {
-                    add(&mut terms, s, tw * SYNONYM_WEIGHT)?;
+                    add(&mut terms, s, tw * ScoreModel::DEFAULT.synonym)?;
                 }
             }
         }

@@ -1,29 +1,33 @@
-//! What the user typed → a tantivy query.
+//! The second step of a search, match: which cases hold a query's units, each as typed
+//! or as one of its alternatives, and pass its filters.
 //!
-//! Reading is lenient: unbalanced quotes, stray operators and lone punctuation are text,
-//! never an error. Quoted text is a phrase. Every other piece is cut into words, and every
-//! word must match (in [`MatchMode::All`]): the character view decides where it occurs
-//! (exact substring, so nothing that is in a case is ever missed) and the word view ranks
-//! those cases (BM25, title and topics above body). A word's synonyms and place aliases
-//! match too, ranked below the word as typed.
+//! The character view decides where a text occurs: every substring of a case is found,
+//! as grep would find it. A text of two characters is one bigram term, of one character a
+//! prefix of bigram terms, of three or more a phrase of bigrams ([`substring`], which
+//! skips the position check for a case whose word view holds the whole text as a word).
+//! A text with separators that was not quoted also matches a case holding all its words,
+//! so the alias "new-york" finds "New York". Before any case is checked, [`gate`] works out
+//! the few that can match every unit and filter, from one posting list each. What a match
+//! scores is not decided here: the rank step wraps these clauses in its score model.
+
+pub(crate) mod gate;
+mod substring;
 
 use std::ops::Bound;
 
 use jieba_rs::Jieba;
 use tantivy::Term;
-
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, InvertedIndexRangeQuery, Occur,
-    PhrasePrefixQuery, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, InvertedIndexRangeQuery, Occur, PhrasePrefixQuery,
+    PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{self, word_tokens};
-use super::gate::{Gate, Gated};
-use super::plan::{Filters, MatchMode, Unit};
-use super::schema::{BODY_BOOST, CHARS_BOOST, Fields, TITLE_BOOST, TITLE_EN_BOOST, TOPICS_BOOST};
-use super::substring::SubstringQuery;
-use super::sum_query::SumQuery;
+use super::plan::{Filters, MatchMode};
+use super::schema::Fields;
+use gate::{Gate, Gated};
+use substring::SubstringQuery;
 
 fn term_query(field: Field, text: &str, opt: IndexRecordOption) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, text), opt))
@@ -114,79 +118,31 @@ fn has_separators(text: &str) -> bool {
     text.chars().any(|c| !c.is_alphanumeric())
 }
 
-/// A word-view term that ranks, and what its BM25 score is multiplied by in the score of
-/// the query (field boost times synonym weight).
-#[derive(Debug, Clone)]
-pub struct RankTerm {
-    pub term: Term,
-    pub weight: f32,
-}
-
-/// One text's part of a query: what decides that it occurs, and the terms that rank the
-/// cases it occurs in.
-struct TextClause {
-    matches: Box<dyn Query>,
-    rank: Vec<RankTerm>,
+/// What decides that one normalized text occurs in a case.
+pub(super) struct TextMatch<'t> {
+    /// The character view's "this text occurs here".
+    pub chars: Option<Box<dyn Query>>,
+    /// A text with separators that was not quoted (`exact`): each of its words in some
+    /// word-view field.
+    pub all_words: Option<Box<dyn Query>>,
+    /// The text's words, sorted and distinct (the word view ranks by them).
+    pub words: Vec<&'t str>,
     /// Terms every match holds, when the character view alone decides.
-    gate: Option<Vec<Term>>,
+    pub gate: Option<Vec<Term>>,
 }
 
-impl TextClause {
-    /// Matches where `matches` does; scores with it plus every rank term that occurs. Also
-    /// gives back the rank terms, for the score's bound.
-    fn into_query(self) -> (Box<dyn Query>, Vec<RankTerm>) {
-        let rank: Vec<Box<dyn Query>> = self
-            .rank
-            .iter()
-            .map(|r| {
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(r.term.clone(), IndexRecordOption::WithFreqs)),
-                    r.weight,
-                )) as Box<dyn Query>
-            })
-            .collect();
-        let query = match any_of(rank) {
-            None => self.matches,
-            Some(rank) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, self.matches),
-                (Occur::Should, rank),
-            ])),
-        };
-        (query, self.rank)
-    }
-}
-
-/// One normalized text: the character view decides whether it occurs (every substring of
-/// a case is found, as grep would), the word view ranks the cases it occurs in. A text
-/// with separators that was not quoted (`exact`) also matches a case holding all its
-/// words, so the alias "new-york" finds "New York".
-fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<TextClause> {
+pub(super) fn text<'t>(text: &'t str, exact: bool, jieba: &Jieba, f: &Fields) -> TextMatch<'t> {
     let mut words: Vec<&str> = word_tokens(jieba, text);
     words.sort_unstable();
     words.dedup();
-    let mut rank: Vec<RankTerm> = Vec::new();
-    for (field, boost) in [
-        (f.title, TITLE_BOOST),
-        (f.title_en, TITLE_EN_BOOST),
-        (f.topics_text, TOPICS_BOOST),
-        (f.body, BODY_BOOST),
-    ] {
-        for w in &words {
-            rank.push(RankTerm {
-                term: Term::from_field_text(field, w),
-                weight: boost,
-            });
-        }
-    }
-    let mut matches: Vec<Box<dyn Query>> = Vec::new();
-    let mut gate = None;
-    if let Some((q, held)) = char_clause(text, f) {
-        matches.push(Box::new(ConstScoreQuery::new(q, CHARS_BOOST)));
-        gate = held;
-    }
+    let (chars, mut gate) = match char_clause(text, f) {
+        Some((q, held)) => (Some(q), held),
+        None => (None, None),
+    };
+    let mut all_words = None;
     if !exact && has_separators(text) && words.len() > 1 {
         gate = None;
-        let all_words = words
+        let each = words
             .iter()
             .map(|w| {
                 let any_field: Vec<(Occur, Box<dyn Query>)> =
@@ -205,74 +161,13 @@ fn text_clause(text: &str, exact: bool, jieba: &Jieba, f: &Fields) -> Option<Tex
                 )
             })
             .collect();
-        matches.push(Box::new(ConstScoreQuery::new(
-            Box::new(BooleanQuery::new(all_words)),
-            0.0,
-        )));
+        all_words = Some(Box::new(BooleanQuery::new(each)) as Box<dyn Query>);
     }
-    Some(TextClause {
-        matches: any_of(matches)?,
-        rank,
+    TextMatch {
+        chars,
+        all_words,
+        words,
         gate,
-    })
-}
-
-/// How much a synonym's match counts next to the word as typed.
-pub const SYNONYM_WEIGHT: f32 = 0.5;
-
-/// One unit's query, its rank terms and the most its fixed scores add (see [`Compiled`]).
-struct UnitClause {
-    query: Box<dyn Query>,
-    rank: Vec<RankTerm>,
-    fixed: f32,
-    /// What every match holds, when each of its texts has a gate.
-    gate: Option<Gate>,
-}
-
-fn unit_clause(u: &Unit, jieba: &Jieba, f: &Fields) -> Option<UnitClause> {
-    let texts = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
-        u.synonyms
-            .iter()
-            .map(|s| (s.as_str(), false, SYNONYM_WEIGHT)),
-    );
-    let mut scored: Vec<Box<dyn Query>> = Vec::new();
-    let mut rank: Vec<RankTerm> = Vec::new();
-    let mut fixed = 0.0;
-    let mut gate = Some(Vec::new());
-    for (text, exact, weight) in texts {
-        let Some(mut c) = text_clause(text, exact, jieba, f) else {
-            continue;
-        };
-        gate = gate.zip(c.gate.take()).map(|(mut g, terms)| {
-            g.push(terms);
-            g
-        });
-        let (query, terms) = c.into_query();
-        scored.push(if weight == 1.0 {
-            query
-        } else {
-            Box::new(BoostQuery::new(query, weight))
-        });
-        rank.extend(terms.into_iter().map(|r| RankTerm {
-            weight: r.weight * weight,
-            ..r
-        }));
-        fixed += CHARS_BOOST * weight;
-    }
-    Some(UnitClause {
-        query: any_of(scored)?,
-        rank,
-        fixed,
-        gate: gate.map(Gate),
-    })
-}
-
-/// Any of `queries`, scored with the sum of those that match.
-fn any_of(mut queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
-    match queries.len() {
-        0 => None,
-        1 => queries.pop(),
-        _ => Some(Box::new(SumQuery::new(queries))),
     }
 }
 
@@ -295,54 +190,8 @@ fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
     )))
 }
 
-/// A query, and what bounds the score it gives a case.
-///
-/// The score is a sum over the texts (and synonyms) that match: the character view's
-/// constant, and each rank term's weight times its BM25 in the case. So it is at most
-/// `fixed` plus the sum over `rank` of those terms' contributions, whichever texts match,
-/// and a case whose bound cannot beat the current page need not be scored (see
-/// `top_k::top_scored`). Rank terms are only read when a case is scored: matching, which
-/// every case goes through to be counted, needs the character view alone.
-pub struct Compiled {
-    pub query: Box<dyn Query>,
-    pub rank: Vec<RankTerm>,
-    pub fixed: f32,
-}
-
-/// The whole query. With no units, every case that passes the filters.
-pub fn build(
-    units: &[Unit],
-    mode: MatchMode,
-    filters: &Filters,
-    exclude_ids: &[String],
-    jieba: &Jieba,
-    f: &Fields,
-) -> Compiled {
-    let clauses: Vec<UnitClause> = units
-        .iter()
-        .filter_map(|u| unit_clause(u, jieba, f))
-        .collect();
-    let fixed = clauses.iter().map(|c| c.fixed).sum();
-    let mut rank = Vec::new();
-    let mut queries = Vec::with_capacity(clauses.len());
-    let mut gates = Vec::new();
-    for c in clauses {
-        rank.extend(c.rank);
-        queries.push(c.query);
-        // Every unit must match only in `All` mode.
-        if mode == MatchMode::All {
-            gates.extend(c.gate);
-        }
-    }
-    Compiled {
-        query: combine(queries, mode, filters, exclude_ids, gates, f),
-        rank,
-        fixed,
-    }
-}
-
 /// The units' queries joined as `mode` says, with the filters and exclusions.
-fn combine(
+pub(super) fn combine(
     unit_queries: Vec<Box<dyn Query>>,
     mode: MatchMode,
     filters: &Filters,
