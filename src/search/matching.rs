@@ -202,11 +202,8 @@ pub(super) fn combine(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     match mode {
         MatchMode::All => clauses.extend(unit_queries.into_iter().map(|q| (Occur::Must, q))),
-        MatchMode::Any | MatchMode::AtLeast(_) if !unit_queries.is_empty() => {
-            let n = match mode {
-                MatchMode::AtLeast(n) => n.clamp(1, unit_queries.len()),
-                _ => 1,
-            };
+        MatchMode::AtLeast(n) if !unit_queries.is_empty() => {
+            let n = n.clamp(1, unit_queries.len());
             let some = unit_queries
                 .into_iter()
                 .map(|q| (Occur::Should, q))
@@ -216,7 +213,7 @@ pub(super) fn combine(
                 Box::new(BooleanQuery::with_minimum_required_clauses(some, n)),
             ));
         }
-        MatchMode::Any | MatchMode::AtLeast(_) => {}
+        MatchMode::AtLeast(_) => {}
     }
     for (field, values) in [
         (f.city, &filters.cities),

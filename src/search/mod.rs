@@ -10,6 +10,7 @@ pub mod guard;
 pub mod incremental;
 pub mod insights;
 mod matching;
+mod page;
 pub mod plan;
 pub mod rank;
 mod read_dir;
@@ -23,8 +24,9 @@ pub mod writer;
 
 use std::path::PathBuf;
 
+pub use page::{Hit, Results};
 pub use plan::{Filters, MatchMode};
-pub use searcher::{Hit, Request, Results, Searcher};
+pub use searcher::{Request, Searcher};
 pub use store::{Generation, IndexDir};
 pub use writer::{BuildReport, Builder, Catalog, build};
 

@@ -79,9 +79,13 @@ pub struct Unit {
 /// The units of a query. `expand` gives the synonyms of a normalized word.
 pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
-    let mut push = |u: Unit| {
-        if !out.iter().any(|o| o.text == u.text && o.phrase == u.phrase) {
-            out.push(u);
+    let mut push = |text: String, phrase: bool, synonyms: Vec<String>| {
+        if !out.iter().any(|o| o.text == text && o.phrase == phrase) {
+            out.push(Unit {
+                text,
+                phrase,
+                synonyms,
+            });
         }
     };
     for part in parts {
@@ -89,11 +93,7 @@ pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>
             Part::Phrase(p) => {
                 let text = normalize(p);
                 let synonyms = expand(&text);
-                push(Unit {
-                    text,
-                    phrase: true,
-                    synonyms,
-                });
+                push(text, true, synonyms);
             }
             Part::Text(t) => {
                 for chunk in t.split_whitespace() {
@@ -108,20 +108,12 @@ pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>
                     };
                     if words.is_empty() {
                         // Only punctuation: search it as text.
-                        push(Unit {
-                            text: chunk,
-                            phrase: false,
-                            synonyms: Vec::new(),
-                        });
+                        push(chunk, false, Vec::new());
                         continue;
                     }
                     for w in words {
                         let synonyms = expand(&w);
-                        push(Unit {
-                            text: w,
-                            phrase: false,
-                            synonyms,
-                        });
+                        push(w, false, synonyms);
                     }
                 }
             }
@@ -134,7 +126,6 @@ pub fn units(parts: &[Part], jieba: &Jieba, expand: &dyn Fn(&str) -> Vec<String>
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchMode {
     All,
-    Any,
     /// At least this many.
     AtLeast(usize),
 }

@@ -191,7 +191,7 @@ pub fn compile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::searcher::tests::{all_topics, shipped, topic_pairs};
+    use crate::search::searcher::tests::{sample_queries, shipped};
 
     /// The tree's scores and the bound are the model's numbers: for every case a sampled
     /// query matches, its score is at most its bound (the fixed part plus each rank term's
@@ -200,20 +200,9 @@ mod tests {
     #[test]
     fn the_tree_scores_what_the_bound_bounds() {
         let (_tmp, lib, s) = shipped();
-        let searcher = s.index_searcher();
-        let topics = all_topics(&lib);
-        let mut queries = topics.clone();
-        queries.extend(topic_pairs(&topics));
-        queries.extend(
-            [
-                "口袋公园 城市更新",
-                "new-york",
-                "波士顿 绿道",
-                "\"会展\"",
-                "港",
-            ]
-            .map(String::from),
-        );
+        let (searcher, jieba) = (s.index_searcher(), s.jieba().unwrap());
+        let mut queries = sample_queries(&lib);
+        queries.extend(["new-york", "波士顿 绿道", "\"会展\""].map(String::from));
         let other = ScoreModel {
             title: 5.0,
             topics: 0.5,
@@ -222,15 +211,14 @@ mod tests {
             ..ScoreModel::DEFAULT
         };
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * b.abs() + 1e-6;
-        let (mut checked, mut tight, mut moved) = (0, 0, 0);
+        let (mut tight, mut moved) = (0, 0);
         for q in &queries {
             let units = s.plan(q).unwrap();
+            // Without alternatives, every text of the query is in every case it matches.
             let plain = units.iter().all(|u| {
                 u.synonyms.is_empty() && (u.phrase || u.text.chars().all(char::is_alphanumeric))
             });
-            let mut by_model = Vec::new();
-            for model in [ScoreModel::DEFAULT, other] {
-                let jieba = s.jieba().unwrap();
+            let scored = [ScoreModel::DEFAULT, other].map(|model| {
                 let none = Filters::default();
                 let c = compile(
                     &units,
@@ -241,28 +229,21 @@ mod tests {
                     s.fields(),
                     &model,
                 );
-                let scored = top_k::scores_and_bounds(&searcher, &c).unwrap();
-                for &(score, bound) in &scored {
-                    assert!(
-                        score <= bound || close(score, bound),
-                        "{q}: {score} > {bound}"
-                    );
-                    if plain {
-                        assert!(close(score, bound), "{q}: {score} < {bound}");
-                        tight += 1;
-                    }
-                    checked += 1;
-                }
-                by_model.push(scored);
+                top_k::scores_and_bounds(&searcher, &c).unwrap()
+            });
+            for &(score, bound) in scored.iter().flatten() {
+                assert!(
+                    score <= bound || close(score, bound),
+                    "{q}: {score} > {bound}"
+                );
+                assert!(!plain || close(score, bound), "{q}: {score} < {bound}");
+                tight += usize::from(plain);
             }
-            if !by_model[0].is_empty() {
-                assert_ne!(by_model[0], by_model[1], "{q}");
+            if !scored[0].is_empty() {
+                assert_ne!(scored[0], scored[1], "{q}");
                 moved += 1;
             }
         }
-        assert!(
-            checked > 1_000 && tight > 500 && moved > 50,
-            "{checked} {tight} {moved}"
-        );
+        assert!(tight > 1_000 && moved > 200, "{tight} {moved}");
     }
 }
