@@ -142,24 +142,10 @@ pub(super) fn text<'t>(text: &'t str, exact: bool, jieba: &Jieba, f: &Fields) ->
     let mut all_words = None;
     if !exact && has_separators(text) && words.len() > 1 {
         gate = None;
+        let fields = [f.title, f.title_en, f.topics_text, f.body];
         let each = words
             .iter()
-            .map(|w| {
-                let any_field: Vec<(Occur, Box<dyn Query>)> =
-                    [f.title, f.title_en, f.topics_text, f.body]
-                        .into_iter()
-                        .map(|field| {
-                            (
-                                Occur::Should,
-                                term_query(field, w, IndexRecordOption::Basic),
-                            )
-                        })
-                        .collect();
-                (
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(any_field)) as Box<dyn Query>,
-                )
-            })
+            .map(|w| (Occur::Must, any_term(fields.map(|field| (field, *w)))))
             .collect();
         all_words = Some(Box::new(BooleanQuery::new(each)) as Box<dyn Query>);
     }
@@ -171,23 +157,18 @@ pub(super) fn text<'t>(text: &'t str, exact: bool, jieba: &Jieba, f: &Fields) ->
     }
 }
 
-fn filter_clause(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
-    if values.is_empty() {
-        return None;
-    }
-    let any: Vec<(Occur, Box<dyn Query>)> = values
-        .iter()
-        .map(|v| {
+/// A case holding any of `terms` (of the word view or the exact fields).
+fn any_term<'a>(terms: impl IntoIterator<Item = (Field, &'a str)>) -> Box<dyn Query> {
+    let any = terms
+        .into_iter()
+        .map(|(field, t)| {
             (
                 Occur::Should,
-                term_query(field, v, IndexRecordOption::Basic),
+                term_query(field, t, IndexRecordOption::Basic),
             )
         })
         .collect();
-    Some(Box::new(ConstScoreQuery::new(
-        Box::new(BooleanQuery::new(any)),
-        0.0,
-    )))
+    Box::new(BooleanQuery::new(any))
 }
 
 /// The units' queries joined as `mode` says, with the filters and exclusions.
@@ -223,8 +204,9 @@ pub(super) fn combine(
         (f.task, &filters.tasks),
         (f.id, &filters.ids),
     ] {
-        if let Some(q) = filter_clause(field, values) {
-            clauses.push((Occur::Must, q));
+        if !values.is_empty() {
+            let any = any_term(values.iter().map(|v| (field, v.as_str())));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any, 0.0))));
             gates.push(Gate(
                 values
                     .iter()

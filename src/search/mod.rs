@@ -2,6 +2,12 @@
 //! generation on disk ([`writer`], [`store`]); a [`Searcher`] opens the live generation
 //! and turns queries into ranked, highlighted hits. Reads no library file itself.
 //! [`export`] hands the cases, cut by the same segmenter, to other engines.
+//!
+//! A search is four steps, each a module: [`plan`] (typed text → units with their
+//! alternatives, canonical filters, a match mode), `matching` (which cases hold the units
+//! and pass the filters: character-view clauses, candidate gates), [`rank`] (the one
+//! score model, the query tree scored by it, and the best page found without scoring
+//! every match) and `page` (ties by id at the cut, stored cases → hits with snippets).
 
 pub mod analysis;
 mod build_dir;

@@ -64,11 +64,9 @@ pub(super) fn best(
     limit: usize,
     id: Field,
 ) -> Result<(usize, Vec<(f32, DocAddress)>), SearchError> {
-    // Equal scores are ordered by id, so results do not depend on the order in which
-    // the indexer's threads happened to add documents. A margin past the limit
-    // holds the ties at the cut-off; when even the margin's last case ties with the
-    // page's last, more may tie beyond it, so gather again with twice the room
-    // until the ties end or every match is in.
+    // A margin past the limit holds the ties at the cut-off; when even the margin's last
+    // case ties with the page's last, more may tie beyond it, so gather again with twice
+    // the room until the ties end or every match is in.
     let mut k = limit + TIE_MARGIN;
     let (total, mut top) = loop {
         let (total, top) = top_k::top_scored(searcher, stats, q, k)?;

@@ -1,4 +1,5 @@
-//! Queries against the live generation: search, one case, counts, similar cases. (Task
+//! The façade over the live generation: a search runs plan → match → rank → page (see the
+//! module list in `search`); besides, one case, counts and similar cases. (Task
 //! suggestions are in `suggest_tasks`.)
 //!
 //! Opening costs what a query needs and no more: the index files are memory-mapped, the
@@ -146,7 +147,7 @@ impl Searcher {
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
         let units = self.plan(&req.text)?;
-        let mut results = self.run(&req.text, &units, req)?;
+        let mut results = self.run(&units, req)?;
         // A sentence typed whole (a task's wording, say) rarely has every word in one case.
         // When few cases have them all, the cases that have most of them follow, marked.
         let few = if units.len() >= 3 { MIN_STRICT_HITS } else { 1 };
@@ -159,7 +160,7 @@ impl Searcher {
                 limit: req.limit.saturating_sub(results.hits.len()).max(1),
                 ..req.clone()
             };
-            let more = self.run(&req.text, &units, &relaxed)?;
+            let more = self.run(&units, &relaxed)?;
             if more.total > 0 {
                 results.relaxed = true;
                 results.total += more.total;
@@ -231,11 +232,11 @@ impl Searcher {
         Ok((total, docs.into_iter().map(|(s, _)| s).zip(ids).collect()))
     }
 
-    fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
+    fn run(&self, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
         let searcher = self.reader.searcher();
         let (total, docs) = self.top(&searcher, units, req)?;
         Ok(Results {
-            query: text.to_string(),
+            query: req.text.clone(),
             total,
             hits: page::hits(&searcher, &self.fields, docs, &page::needles(units))?,
             relaxed: false,
@@ -479,11 +480,8 @@ pub(crate) mod tests {
     fn ranked_ids_are_the_hits_ids() {
         let (_tmp, lib, s) = shipped();
         let mut checked = 0;
-        let mut topics: Vec<&String> = lib.cases.iter().flat_map(|c| &c.topics).collect();
-        topics.sort();
-        topics.dedup();
-        for topic in topics {
-            let req = Request::new(topic.clone(), Filters::default(), 10);
+        for topic in all_topics(&lib) {
+            let req = Request::new(topic, Filters::default(), 10);
             let (total, ranked) = s.ranked_ids(&req).unwrap();
             let hits = s.search(&req).unwrap();
             if hits.relaxed {
