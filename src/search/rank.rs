@@ -81,8 +81,10 @@ pub struct Compiled {
 }
 
 /// Every score the query tree gives, recorded as the tree is built: each scoring leaf is
-/// made here (matching's own clauses, filters and gates, score nothing), so the bound is
-/// the tree's own numbers.
+/// made here, so the bound is the tree's own numbers. (Matching's filters and gates score
+/// nothing. Its every-case clause scores 1 but stands alone only in a query without units,
+/// which is listed in id order, not ranked: a unit's own text always has a character-view
+/// clause, since it holds a character that is not white space.)
 #[derive(Default)]
 struct Scores {
     rank: Vec<RankTerm>,
