@@ -2,31 +2,37 @@
 //! generation on disk ([`writer`], [`store`]); a [`Searcher`] opens the live generation
 //! and turns queries into ranked, highlighted hits. Reads no library file itself.
 //! [`export`] hands the cases, cut by the same segmenter, to other engines.
+//!
+//! A search is four steps, each a module: [`plan`] (typed text → units with their
+//! alternatives, canonical filters, a match mode), `matching` (which cases hold the units
+//! and pass the filters: character-view clauses, candidate gates), [`rank`] (the one
+//! score model, the query tree scored by it, and the best page found without scoring
+//! every match) and `page` (ties by id at the cut, stored cases → hits with snippets).
 
 pub mod analysis;
 mod build_dir;
 pub mod export;
-mod gate;
 pub mod guard;
 pub mod incremental;
 pub mod insights;
-pub mod query;
+mod matching;
+mod page;
+pub mod plan;
+pub mod rank;
 mod read_dir;
 pub mod schema;
 pub mod searcher;
 pub mod snippet;
 pub mod stats;
 pub mod store;
-mod substring;
 pub mod suggest_tasks;
-mod sum_query;
-mod top_k;
 pub mod writer;
 
 use std::path::PathBuf;
 
-pub use query::{Filters, MatchMode};
-pub use searcher::{Hit, Request, Results, Searcher};
+pub use page::{Hit, Results};
+pub use plan::{Filters, MatchMode};
+pub use searcher::{Request, Searcher};
 pub use store::{Generation, IndexDir};
 pub use writer::{BuildReport, Builder, Catalog, build};
 

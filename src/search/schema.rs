@@ -54,15 +54,6 @@ pub struct Fields {
     pub case_json: Field,
 }
 
-/// Relative weight of each word-view field: a match in the title says more than one in the
-/// body.
-pub const TITLE_BOOST: f32 = 3.0;
-pub const TITLE_EN_BOOST: f32 = 2.0;
-pub const TOPICS_BOOST: f32 = 2.0;
-pub const BODY_BOOST: f32 = 1.0;
-/// The character view decides what matches; it barely ranks.
-pub const CHARS_BOOST: f32 = 0.2;
-
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     // The word view only ranks (the character view decides what matches), so it keeps

@@ -1,4 +1,5 @@
-//! Queries against the live generation: search, one case, counts, similar cases. (Task
+//! The façade over the live generation: a search runs plan → match → rank → page (see the
+//! module list in `search`); besides, one case, counts and similar cases. (Task
 //! suggestions are in `suggest_tasks`.)
 //!
 //! Opening costs what a query needs and no more: the index files are memory-mapped, the
@@ -8,45 +9,29 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::BufReader;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
-use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, Term};
 
 use super::SearchError;
 use super::analysis::{normalize, word_tokens};
-use super::query::{self, Filters, MatchMode, Unit};
+use super::page::{self, Results};
+use super::plan::{Filters, MatchMode, Unit, closest_known};
+use super::rank::{self, ScoreModel};
 use super::schema::Fields;
-use super::snippet;
 use super::stats::{Exact, IndexStats, live_doc_freq};
 use super::store::{CATALOG_FILE, Generation, WORDS_FILE};
-use super::suggest_tasks::Why;
-use super::top_k;
 use super::writer::Catalog;
 use crate::library::Case;
-use crate::library::names::{Named, suggestions};
-use crate::library::suggest::{Candidate, closest};
 
 /// Below this many cases with every word of a query of three or more words, the cases
 /// with most of its words are shown after them.
 const MIN_STRICT_HITS: usize = 3;
-
-/// A query's total, its best documents with their scores, and whether a score ranked them.
-type Top = (usize, Vec<(f32, DocAddress)>, bool);
-
-/// Extra candidates fetched past a page's limit to order equal scores by id.
-const TIE_MARGIN: usize = 16;
-
-/// A case id, or where it sorts among all ids.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum TieKey {
-    Ord(u64),
-    Id(String),
-}
 
 /// A search to run.
 #[derive(Debug, Clone)]
@@ -70,49 +55,18 @@ impl Request {
     }
 }
 
-/// One result, as the command line prints it and scripts read it (README: command-line
-/// contract).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Hit {
-    pub id: String,
-    pub title: String,
-    pub cities: Vec<String>,
-    pub countries: Vec<String>,
-    pub positioning: Vec<String>,
-    pub topics: Vec<String>,
-    pub tasks: Vec<String>,
-    pub score: f32,
-    pub snippet: String,
-    /// True when the case has most but not all of the query's words.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub partial: bool,
-    /// Why the case was suggested for a task (only on `task` and `suggest-links`
-    /// suggestions).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub why: Option<Why>,
-}
-
-/// A page of results and how many matched in all.
-#[derive(Debug, Clone, Serialize)]
-pub struct Results {
-    pub query: String,
-    pub total: usize,
-    pub hits: Vec<Hit>,
-    /// True when some hits have most but not all of the query's words (they follow the
-    /// hits that have all of them, and are marked `partial`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub relaxed: bool,
-}
+/// A file of the generation read on first use: its contents, or where and why it failed.
+type Loaded<T> = OnceLock<Result<T, (PathBuf, String)>>;
 
 pub struct Searcher {
     pub generation: Generation,
     reader: IndexReader,
     /// Exact BM25 statistics, when the generation recorded them (see `stats`).
     stats: Option<IndexStats>,
-    fields: Fields,
-    catalog: OnceLock<Result<Catalog, (std::path::PathBuf, String)>>,
-    jieba: OnceLock<Result<Jieba, (std::path::PathBuf, String)>>,
-    expansions: OnceLock<HashMap<String, Vec<String>>>,
+    pub(super) fields: Fields,
+    catalog: Loaded<Catalog>,
+    jieba: Loaded<Jieba>,
+    pub(super) expansions: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl Searcher {
@@ -136,27 +90,31 @@ impl Searcher {
 
     /// The plan, places and synonyms this index was built with.
     pub fn catalog(&self) -> Result<&Catalog, SearchError> {
-        self.catalog
-            .get_or_init(|| {
-                let path = self.generation.path.join(CATALOG_FILE);
-                let bytes = fs::read(&path).map_err(|e| (path.clone(), e.to_string()))?;
-                serde_json::from_slice(&bytes).map_err(|e| (path, e.to_string()))
-            })
-            .as_ref()
-            .map_err(|(path, reason)| SearchError::IndexFile {
-                path: path.clone(),
-                reason: reason.clone(),
-            })
+        self.load(&self.catalog, CATALOG_FILE, |path| {
+            let bytes = fs::read(path).map_err(|e| e.to_string())?;
+            serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+        })
     }
 
     /// The segmenter for queries: the compact dictionary of this generation's words.
     pub(super) fn jieba(&self) -> Result<&Jieba, SearchError> {
-        self.jieba
-            .get_or_init(|| {
-                let path = self.generation.path.join(WORDS_FILE);
-                let file = fs::File::open(&path).map_err(|e| (path.clone(), e.to_string()))?;
-                Jieba::with_dict(&mut BufReader::new(file)).map_err(|e| (path, e.to_string()))
-            })
+        self.load(&self.jieba, WORDS_FILE, |path| {
+            let file = fs::File::open(path).map_err(|e| e.to_string())?;
+            Jieba::with_dict(&mut BufReader::new(file)).map_err(|e| e.to_string())
+        })
+    }
+
+    /// The generation's file `name`, read by `read` when first asked for; a failure is
+    /// kept, and told again each time.
+    fn load<'a, T>(
+        &self,
+        cell: &'a Loaded<T>,
+        name: &str,
+        read: impl FnOnce(&Path) -> Result<T, String>,
+    ) -> Result<&'a T, SearchError> {
+        let path = self.generation.path.join(name);
+        let loaded = cell.get_or_init(|| read(&path).map_err(|reason| (path.clone(), reason)));
+        loaded
             .as_ref()
             .map_err(|(path, reason)| SearchError::IndexFile {
                 path: path.clone(),
@@ -174,88 +132,6 @@ impl Searcher {
         self.reader.searcher().num_docs()
     }
 
-    /// Canonical filter values for what the user typed; an unknown value is an error
-    /// naming the closest known ones.
-    pub fn resolve_filters(&self, raw: &Filters) -> Result<Filters, SearchError> {
-        let mut out = Filters {
-            ids: raw.ids.clone(),
-            ..Filters::default()
-        };
-        if raw.cities.is_empty()
-            && raw.countries.is_empty()
-            && raw.positionings.is_empty()
-            && raw.tasks.is_empty()
-            && raw.topics.is_empty()
-        {
-            return Ok(out);
-        }
-        let c = self.catalog()?;
-        out.cities = resolve_all(&c.places.cities, &raw.cities, "city")?;
-        out.countries = resolve_all(&c.places.countries, &raw.countries, "country or region")?;
-        out.positionings = resolve_all(&c.plan.positionings, &raw.positionings, "positioning")?;
-        out.tasks = resolve_all(&c.plan.tasks, &raw.tasks, "task")?;
-        if !raw.topics.is_empty() {
-            let topics: Vec<String> = self.counts(self.fields.topic)?.into_keys().collect();
-            for v in &raw.topics {
-                match topics
-                    .iter()
-                    .find(|t| t.to_lowercase() == v.trim().to_lowercase())
-                {
-                    Some(t) => out.topics.push(t.clone()),
-                    None => {
-                        let cands: Vec<Candidate> = topics
-                            .iter()
-                            .map(|t| Candidate {
-                                key: t.clone(),
-                                canonical: t,
-                            })
-                            .collect();
-                        let s = closest(v, &cands, 3)
-                            .into_iter()
-                            .map(|t| format!("\"{t}\""))
-                            .collect();
-                        return Err(unknown("topic", v, s));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The words a normalized word also matches: its synonym groups and, for a place, its
-    /// canonical name and aliases.
-    pub(super) fn expansions(&self, word: &str) -> Vec<String> {
-        self.expansion_map().get(word).cloned().unwrap_or_default()
-    }
-
-    /// Normalized word → the other words of its groups, built once per searcher.
-    fn expansion_map(&self) -> &HashMap<String, Vec<String>> {
-        self.expansions.get_or_init(|| {
-            let mut map: HashMap<String, Vec<String>> = HashMap::new();
-            let Ok(c) = self.catalog() else {
-                return map;
-            };
-            let groups = c
-                .synonyms
-                .iter()
-                .map(|g| g.iter().map(String::as_str).collect::<Vec<&str>>())
-                .chain(c.places.cities.iter().map(|x| x.names()))
-                .chain(c.places.countries.iter().map(|x| x.names()));
-            for names in groups {
-                let names: Vec<String> = names.into_iter().map(normalize).collect();
-                for w in &names {
-                    let entry = map.entry(w.clone()).or_default();
-                    for other in &names {
-                        if other != w && !entry.contains(other) {
-                            entry.push(other.clone());
-                        }
-                    }
-                }
-            }
-            map
-        })
-    }
-
     /// A search as a user types it: the words, the filters with any alias, a page size.
     /// The command line and the web API both call this, so the two give the same answer.
     pub fn search_typed(
@@ -270,14 +146,8 @@ impl Searcher {
 
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
-        let parts = query::parse(&req.text);
-        let units = if parts.is_empty() {
-            Vec::new()
-        } else {
-            let jieba = self.jieba()?;
-            query::units(&parts, jieba, &|w| self.expansions(w))
-        };
-        let mut results = self.run(&req.text, &units, req)?;
+        let units = self.plan(&req.text)?;
+        let mut results = self.run(&units, req)?;
         // A sentence typed whole (a task's wording, say) rarely has every word in one case.
         // When few cases have them all, the cases that have most of them follow, marked.
         let few = if units.len() >= 3 { MIN_STRICT_HITS } else { 1 };
@@ -290,7 +160,7 @@ impl Searcher {
                 limit: req.limit.saturating_sub(results.hits.len()).max(1),
                 ..req.clone()
             };
-            let more = self.run(&req.text, &units, &relaxed)?;
+            let more = self.run(&units, &relaxed)?;
             if more.total > 0 {
                 results.relaxed = true;
                 results.total += more.total;
@@ -316,7 +186,7 @@ impl Searcher {
         searcher: &tantivy::Searcher,
         units: &[Unit],
         req: &Request,
-    ) -> Result<Top, SearchError> {
+    ) -> Result<(usize, Vec<(f32, DocAddress)>), SearchError> {
         // No page is larger than the library, whatever was asked for.
         let limit = req.limit.clamp(1, (searcher.num_docs() as usize).max(1));
         let ranked = !units.is_empty();
@@ -327,40 +197,18 @@ impl Searcher {
             empty = Jieba::empty();
             &empty
         };
-        let q = query::build(
+        let q = rank::compile(
             units,
             req.mode,
             &req.filters,
             &req.exclude_ids,
             jieba,
             &self.fields,
+            &ScoreModel::DEFAULT,
         );
-        let (total, docs): (usize, Vec<(f32, DocAddress)>) = if ranked {
-            // Equal scores are ordered by id, so results do not depend on the order in which
-            // the indexer's threads happened to add documents. A margin past the limit
-            // holds the ties at the cut-off; when even the margin's last case ties with the
-            // page's last, more may tie beyond it, so gather again with twice the room
-            // until the ties end or every match is in.
+        if ranked {
             let stats = Exact::new(searcher, self.stats.as_ref());
-            let mut k = limit + TIE_MARGIN;
-            let (total, mut top) = loop {
-                let (total, top) = top_k::top_scored(searcher, &stats, &q, k)?;
-                let cut = top.get(limit - 1).map(|x| x.0);
-                let last = top.last().map(|x| x.0);
-                if top.len() < k || k >= total || cut.is_none() || last < cut {
-                    break (total, top);
-                }
-                k = k.saturating_mul(2);
-            };
-            let keys = self.tie_keys(searcher, &top)?;
-            let mut keyed: Vec<(f32, TieKey, DocAddress)> = top
-                .drain(..)
-                .zip(keys)
-                .map(|((score, addr), key)| (score, key, addr))
-                .collect();
-            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            keyed.truncate(limit);
-            (total, keyed.into_iter().map(|(s, _, a)| (s, a)).collect())
+            page::best(searcher, &stats, &q, limit, self.fields.id)
         } else {
             let (total, top) = searcher.search(
                 &q.query,
@@ -369,138 +217,30 @@ impl Searcher {
                     TopDocs::with_limit(limit).order_by_string_fast_field("id", Order::Asc),
                 ),
             )?;
-            (total, top.into_iter().map(|(_, a)| (0.0, a)).collect())
-        };
-        Ok((total, docs, ranked))
+            Ok((total, top.into_iter().map(|(_, a)| (0.0, a)).collect()))
+        }
     }
 
     /// A search's total and ranked ids, without loading cases or making snippets (what
     /// benchmarks time as query latency, and what tests ask when only ids matter).
     pub fn ranked_ids(&self, req: &Request) -> Result<(usize, Vec<(f32, String)>), SearchError> {
-        let parts = query::parse(&req.text);
-        let units = if parts.is_empty() {
-            Vec::new()
-        } else {
-            query::units(&parts, self.jieba()?, &|w| self.expansions(w))
-        };
+        let units = self.plan(&req.text)?;
         let searcher = self.reader.searcher();
-        let (total, docs, _) = self.top(&searcher, &units, req)?;
+        let (total, docs) = self.top(&searcher, &units, req)?;
         let addrs: Vec<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
-        let ids = self.ids_of(&searcher, &addrs)?;
+        let ids = page::ids(&searcher, self.fields.id, &addrs)?;
         Ok((total, docs.into_iter().map(|(s, _)| s).zip(ids).collect()))
     }
 
-    fn run(&self, text: &str, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
+    fn run(&self, units: &[Unit], req: &Request) -> Result<Results, SearchError> {
         let searcher = self.reader.searcher();
-        let (total, docs, ranked) = self.top(&searcher, units, req)?;
-        let needles = needles(units);
-        let mut hits = Vec::with_capacity(docs.len());
-        for (score, addr) in docs {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit(&doc, score, &needles)?);
-        }
-        if ranked {
-            hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        }
+        let (total, docs) = self.top(&searcher, units, req)?;
         Ok(Results {
-            query: text.to_string(),
+            query: req.text.clone(),
             total,
-            hits,
+            hits: page::hits(&searcher, &self.fields, docs, &page::needles(units))?,
             relaxed: false,
         })
-    }
-
-    /// What orders documents of equal score: their case ids. With one segment (every
-    /// index after its build's merge) an id's term ordinal in the id fast field, whose
-    /// dictionary is sorted, says the same without decoding the id.
-    fn tie_keys(
-        &self,
-        searcher: &tantivy::Searcher,
-        docs: &[(f32, DocAddress)],
-    ) -> Result<Vec<TieKey>, SearchError> {
-        if let [seg] = searcher.segment_readers()
-            && let Some(col) = seg.fast_fields().str("id")?
-        {
-            return Ok(docs
-                .iter()
-                .map(|(_, a)| TieKey::Ord(col.term_ords(a.doc_id).next().unwrap_or(u64::MAX)))
-                .collect());
-        }
-        let addrs: Vec<DocAddress> = docs.iter().map(|(_, a)| *a).collect();
-        Ok(self
-            .ids_of(searcher, &addrs)?
-            .into_iter()
-            .map(TieKey::Id)
-            .collect())
-    }
-
-    /// The case ids of `docs`, in order, from the fast field (no stored document is read).
-    /// Ids of one segment are decoded in one pass over its dictionary.
-    fn ids_of(
-        &self,
-        searcher: &tantivy::Searcher,
-        docs: &[DocAddress],
-    ) -> Result<Vec<String>, SearchError> {
-        let mut ids = vec![String::new(); docs.len()];
-        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
-            let Some(col) = seg.fast_fields().str("id")? else {
-                continue;
-            };
-            let mut wanted: Vec<(u64, usize)> = docs
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| a.segment_ord as usize == seg_ord)
-                .filter_map(|(i, a)| col.term_ords(a.doc_id).next().map(|o| (o, i)))
-                .collect();
-            wanted.sort_unstable();
-            let mut ords: Vec<u64> = wanted.iter().map(|(o, _)| *o).collect();
-            ords.dedup();
-            let mut names = Vec::with_capacity(ords.len());
-            // The same ids make up the inverted index's dictionary, in the same order, and
-            // its FST walks to an ordinal's term; the fast field's dictionary scans a block
-            // for each. Which dictionary answers changes no id: their sizes are compared
-            // first.
-            let terms = seg.inverted_index(self.fields.id)?;
-            let terms = terms.terms();
-            if terms.num_terms() as u64 == col.dictionary().num_terms() as u64 {
-                let mut buf = Vec::new();
-                for &o in &ords {
-                    let found = terms.ord_to_term(o, &mut buf)?;
-                    names.push(if found {
-                        String::from_utf8_lossy(&buf).into_owned()
-                    } else {
-                        String::new()
-                    });
-                }
-            } else {
-                col.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
-                    names.push(String::from_utf8_lossy(bytes).into_owned());
-                })?;
-            }
-            for (o, i) in wanted {
-                if let Ok(k) = ords.binary_search(&o)
-                    && let Some(name) = names.get(k)
-                {
-                    ids[i].clone_from(name);
-                }
-            }
-        }
-        Ok(ids)
-    }
-
-    fn stored_str<'d>(&self, doc: &'d TantivyDocument, field: Field) -> &'d str {
-        doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
-    }
-
-    fn hit(
-        &self,
-        doc: &TantivyDocument,
-        score: f32,
-        needles: &[String],
-    ) -> Result<Hit, SearchError> {
-        let case: Case = serde_json::from_str(self.stored_str(doc, self.fields.case_json))
-            .map_err(SearchError::Json)?;
-        Ok(self.hit_of(case, score, needles))
     }
 
     /// The index's searcher, for the other query modules of `search`.
@@ -510,39 +250,11 @@ impl Searcher {
 
     /// The stored case of a document.
     pub(super) fn case_at(&self, addr: DocAddress) -> Result<Case, SearchError> {
-        let doc: TantivyDocument = self.reader.searcher().doc(addr)?;
-        serde_json::from_str(self.stored_str(&doc, self.fields.case_json))
-            .map_err(SearchError::Json)
+        page::case(&self.reader.searcher(), &self.fields, addr)
     }
 
-    /// The case ids of documents, in order.
-    pub(super) fn ids_at(
-        &self,
-        searcher: &tantivy::Searcher,
-        docs: &[DocAddress],
-    ) -> Result<Vec<String>, SearchError> {
-        self.ids_of(searcher, docs)
-    }
-
-    /// A case as a hit, its snippet highlighting `needles`.
-    pub(super) fn hit_of(&self, case: Case, score: f32, needles: &[String]) -> Hit {
-        let plain = crate::library::markdown::plain_text(&case.body);
-        Hit {
-            snippet: snippet::snippet(&plain, needles),
-            id: case.id,
-            title: case.title,
-            cities: case.cities,
-            countries: case.countries,
-            positioning: case.positioning,
-            topics: case.topics,
-            tasks: case.tasks,
-            score,
-            partial: false,
-            why: None,
-        }
-    }
-
-    fn doc_by_id(&self, id: &str) -> Result<Option<TantivyDocument>, SearchError> {
+    /// One case, whole; an unknown id is an error naming the closest ids.
+    pub fn case(&self, id: &str) -> Result<Case, SearchError> {
         let searcher = self.reader.searcher();
         let q = TermQuery::new(
             Term::from_field_text(self.fields.id, id),
@@ -550,33 +262,13 @@ impl Searcher {
         );
         let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
-            Some((_, addr)) => Ok(Some(searcher.doc(*addr)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// One case, whole; an unknown id is an error naming the closest ids.
-    pub fn case(&self, id: &str) -> Result<Case, SearchError> {
-        match self.doc_by_id(id)? {
-            Some(doc) => serde_json::from_str(self.stored_str(&doc, self.fields.case_json))
-                .map_err(SearchError::Json),
-            None => {
-                let ids = self.ids()?;
-                let cands: Vec<Candidate> = ids
-                    .iter()
-                    .map(|i| Candidate {
-                        key: i.clone(),
-                        canonical: i,
-                    })
-                    .collect();
-                Err(SearchError::UnknownCase {
-                    id: id.to_string(),
-                    suggestions: closest(id, &cands, 3)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                })
-            }
+            Some((_, addr)) => page::case(&searcher, &self.fields, *addr),
+            None => Err(SearchError::UnknownCase {
+                id: id.to_string(),
+                suggestions: closest_known(id, &self.ids()?)
+                    .map(str::to_string)
+                    .collect(),
+            }),
         }
     }
 
@@ -622,20 +314,22 @@ impl Searcher {
         let case = self.case(id)?;
         let searcher = self.reader.searcher();
         let f = &self.fields;
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut exact = |field: Field, values: &[String], boost: f32| {
-            for v in values {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, v),
-                    IndexRecordOption::WithFreqs,
-                );
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
-            }
+        let boosted = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::WithFreqs,
+            );
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
         };
-        exact(f.topic, &case.topics, 3.0);
-        exact(f.task, &case.tasks, 2.0);
-        exact(f.positioning, &case.positioning, 1.0);
-        exact(f.city, &case.cities, 0.5);
+        let mut should = Vec::new();
+        for (field, values, boost) in [
+            (f.topic, &case.topics, 3.0),
+            (f.task, &case.tasks, 2.0),
+            (f.positioning, &case.positioning, 1.0),
+            (f.city, &case.cities, 0.5),
+        ] {
+            should.extend(values.iter().map(|v| boosted(field, v, boost)));
+        }
         // The body's most telling words: frequent in this case, rare in the library.
         let jieba = self.jieba()?;
         let text = normalize(&format!("{} {}", case.title, case.plain_body()));
@@ -655,13 +349,12 @@ impl Searcher {
             weighted.push(((c as f32).sqrt() * (n / df).ln(), w));
         }
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        for (_, w) in weighted.into_iter().take(25) {
-            let q = TermQuery::new(
-                Term::from_field_text(f.body, w),
-                IndexRecordOption::WithFreqs,
-            );
-            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 0.3))));
-        }
+        should.extend(
+            weighted
+                .into_iter()
+                .take(25)
+                .map(|(_, w)| boosted(f.body, w, 0.3)),
+        );
         let q = BooleanQuery::new(vec![
             (
                 Occur::Must,
@@ -685,12 +378,7 @@ impl Searcher {
             &Exact::new(&searcher, self.stats.as_ref()),
         )?;
         let needles: Vec<String> = case.topics.iter().map(|t| normalize(t)).collect();
-        let mut hits = Vec::new();
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit(&doc, score, &needles)?);
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        let mut hits = page::hits(&searcher, f, top, &needles)?;
         hits.truncate(limit);
         Ok(Results {
             query: case.id,
@@ -701,55 +389,16 @@ impl Searcher {
     }
 }
 
-/// The canonical names of `values` (any alias, any case), or an error naming the closest
-/// known ones for the first that resolves to nothing.
-fn resolve_all<T: Named>(
-    items: &[T],
-    values: &[String],
-    kind: &'static str,
-) -> Result<Vec<String>, SearchError> {
-    values
-        .iter()
-        .map(|v| {
-            crate::library::names::resolve(items, v)
-                .map(|x| x.canonical().to_string())
-                .ok_or_else(|| unknown(kind, v, suggestions(items, v)))
-        })
-        .collect()
-}
-
-fn unknown(kind: &'static str, value: &str, suggestions: Vec<String>) -> SearchError {
-    SearchError::UnknownFilter {
-        kind,
-        value: value.to_string(),
-        suggestions,
-    }
-}
-
-/// What snippets highlight: each unit and its synonyms, longest first so that a long match
-/// is not cut by a shorter one inside it.
-fn needles(units: &[Unit]) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for u in units {
-        for t in std::iter::once(&u.text).chain(u.synonyms.iter()) {
-            if !v.contains(t) {
-                v.push(t.clone());
-            }
-        }
-    }
-    v.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
-    v
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::library::{self, Origin};
-    use crate::search::gate::Gated;
+    use crate::search::matching::gate::Gated;
+    use crate::search::rank::top_k;
     use crate::search::{IndexDir, build};
 
     /// The shipped library, indexed in a temporary folder (kept alive by the guard).
-    fn shipped() -> (tempfile::TempDir, library::Library, Searcher) {
+    pub(crate) fn shipped() -> (tempfile::TempDir, library::Library, Searcher) {
         let lib = library::load(&Origin::Embedded).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = IndexDir::new(tmp.path());
@@ -759,7 +408,7 @@ mod tests {
     }
 
     /// Every topic of the library, once, sorted.
-    fn all_topics(lib: &library::Library) -> Vec<String> {
+    pub(crate) fn all_topics(lib: &library::Library) -> Vec<String> {
         let mut topics: Vec<String> = lib.cases.iter().flat_map(|c| c.topics.clone()).collect();
         topics.sort();
         topics.dedup();
@@ -767,17 +416,32 @@ mod tests {
     }
 
     /// Each topic with another one, as two-word queries.
-    fn topic_pairs(topics: &[String]) -> Vec<String> {
+    pub(crate) fn topic_pairs(topics: &[String]) -> Vec<String> {
         (0..topics.len())
             .map(|i| format!("{} {}", topics[i], topics[(i * 7 + 3) % topics.len()]))
             .collect()
     }
 
+    /// Every topic, each with another, and a few queries of other shapes.
+    pub(crate) fn sample_queries(lib: &library::Library) -> Vec<String> {
+        let topics = all_topics(lib);
+        let pairs = topic_pairs(&topics);
+        let more = ["口袋公园 城市更新", "CIM", "会展", "港"].map(String::from);
+        topics.into_iter().chain(pairs).chain(more).collect()
+    }
+
     /// `q` compiled as a search compiles it.
-    fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> query::Compiled {
-        let jieba = s.jieba().unwrap();
-        let units = query::units(&query::parse(q), jieba, &|w| s.expansions(w));
-        query::build(&units, mode, filters, &[], jieba, &s.fields)
+    fn compiled(s: &Searcher, q: &str, mode: MatchMode, filters: &Filters) -> rank::Compiled {
+        let (units, jieba) = (s.plan(q).unwrap(), s.jieba().unwrap());
+        rank::compile(
+            &units,
+            mode,
+            filters,
+            &[],
+            jieba,
+            &s.fields,
+            &ScoreModel::DEFAULT,
+        )
     }
 
     /// Sixty cases with the same text tie on every query; however many tie at the page's
@@ -816,11 +480,8 @@ mod tests {
     fn ranked_ids_are_the_hits_ids() {
         let (_tmp, lib, s) = shipped();
         let mut checked = 0;
-        let mut topics: Vec<&String> = lib.cases.iter().flat_map(|c| &c.topics).collect();
-        topics.sort();
-        topics.dedup();
-        for topic in topics {
-            let req = Request::new(topic.clone(), Filters::default(), 10);
+        for topic in all_topics(&lib) {
+            let req = Request::new(topic, Filters::default(), 10);
             let (total, ranked) = s.ranked_ids(&req).unwrap();
             let hits = s.search(&req).unwrap();
             if hits.relaxed {
@@ -842,13 +503,9 @@ mod tests {
     fn pruned_top_is_the_exhaustive_top() {
         let (_tmp, lib, s) = shipped();
         let searcher = s.reader.searcher();
-        let topics = all_topics(&lib);
-        let mut queries: Vec<String> = topics.clone();
-        queries.extend(topic_pairs(&topics));
-        queries.extend(["口袋公园 城市更新", "CIM", "会展", "港"].map(String::from));
         let mut beyond_page = 0;
-        for q in &queries {
-            for mode in [MatchMode::All, MatchMode::Any] {
+        for q in &sample_queries(&lib) {
+            for mode in [MatchMode::All, MatchMode::AtLeast(1)] {
                 let c = compiled(&s, q, mode, &Filters::default());
                 let total = searcher.search(&c.query, &Count).unwrap();
                 for k in [1, 3, 10] {

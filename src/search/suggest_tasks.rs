@@ -21,8 +21,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Term};
 
 use super::analysis::{normalize, word_tokens};
-use super::query::SYNONYM_WEIGHT;
-use super::{Hit, SearchError, Searcher};
+use super::rank::ScoreModel;
+use super::{Hit, SearchError, Searcher, page};
 use crate::library::names::suggestions;
 use crate::library::{Case, Task};
 
@@ -116,7 +116,7 @@ pub fn task_cases(
         let case = searcher.case_at(*addr)?;
         let why = why(&r.terms, &case);
         let score = score_of.get(addr).copied().unwrap_or(0.0);
-        linked.push(searcher.hit_of(case, score, &needles(&why)));
+        linked.push(page::hit(case, score, &needles(&why)));
     }
     linked.sort_by(|a, b| {
         is_precedent(task, b)
@@ -205,7 +205,7 @@ fn suggestion(
 ) -> Result<Hit, SearchError> {
     let case = searcher.case_at(addr)?;
     let why = why(terms, &case);
-    let mut hit = searcher.hit_of(case, score, &needles(&why));
+    let mut hit = page::hit(case, score, &needles(&why));
     hit.why = Some(why);
     Ok(hit)
 }
@@ -266,7 +266,7 @@ fn task_terms(
             add(&mut terms, w, tw)?;
             for syn in searcher.expansions(w) {
                 for s in word_tokens(jieba, &syn) {
-                    add(&mut terms, s, tw * SYNONYM_WEIGHT)?;
+                    add(&mut terms, s, tw * ScoreModel::DEFAULT.synonym)?;
                 }
             }
         }
@@ -343,7 +343,7 @@ fn rank(searcher: &Searcher, task: &Task) -> Result<Ranking, SearchError> {
     let mut from_places = docs_with(&index, f.city, &terms.places)?;
     from_places.extend(docs_with(&index, f.country, &terms.places)?);
     let addrs: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
-    let ids = searcher.ids_at(&index, &addrs)?;
+    let ids = page::ids(&index, f.id, &addrs)?;
     let mut scored: Vec<(f32, String, DocAddress)> = top
         .into_iter()
         .zip(ids)

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use duibiao::library::{self, Origin};
-use duibiao::search::{self, IndexDir, Filters, Searcher, query};
+use duibiao::search::{self, IndexDir, Filters, Searcher, plan};
 use libfuzzer_sys::fuzz_target;
 
 fn searcher() -> &'static Searcher {
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let q = fields.next().unwrap_or_default();
     let city = fields.next();
     let limit = fields.next().map_or(10, |l| l.len() % 40);
-    let _ = query::parse(q);
+    let _ = plan::parse(q);
     let raw = Filters {
         cities: city.map(str::to_string).into_iter().collect(),
         ..Filters::default()

@@ -21,8 +21,8 @@ use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::query::Compiled;
-use super::{SearchError, seek_forward};
+use super::Compiled;
+use crate::search::{SearchError, seek_forward};
 
 /// Matches scored before any is ruled out. Opening the bound costs a dictionary lookup per
 /// rank term, which only pays once there are many matches to rule out; and the page
@@ -207,6 +207,30 @@ impl Bound {
         }
         sure > threshold
     }
+}
+
+/// Every case `q` matches, with its score and its bound (for tests of the score model;
+/// BM25 statistics are the searcher's).
+#[cfg(test)]
+pub(crate) fn scores_and_bounds(
+    searcher: &tantivy::Searcher,
+    q: &Compiled,
+) -> tantivy::Result<Vec<(Score, Score)>> {
+    let weight = q
+        .query
+        .weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut out = Vec::new();
+    for reader in searcher.segment_readers() {
+        let mut bound = Bound::open(searcher, searcher, reader, q)?;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        while scorer.doc() != TERMINATED {
+            let doc = scorer.doc();
+            let sum: Score = bound.terms.iter_mut().map(|t| t.score(doc)).sum();
+            out.push((scorer.score(), bound.fixed + sum));
+            scorer.advance();
+        }
+    }
+    Ok(out)
 }
 
 /// A scored document with its id's place among the segment's ids, ordered so that the

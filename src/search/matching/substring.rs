@@ -15,7 +15,7 @@ use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Wei
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
-use super::seek_forward;
+use crate::search::seek_forward;
 
 /// Matches the cases holding `terms` at their offsets (a phrase of the character view);
 /// `word` is the whole text as a word-view term, whose cases match without a position
