@@ -173,8 +173,7 @@ pub fn list_dir(dir: &Path) -> Result<Listing, LibraryError> {
     let mut first = Vec::new();
     let more =
         next_named(&mut entries, &mut first, PARALLEL_FROM, &mut out.refused).map_err(read_err)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let stated: Vec<Stated> = if !more || threads < 2 {
+    let stated: Vec<Stated> = if !more || stat_threads() < 2 {
         if more {
             next_named(&mut entries, &mut first, usize::MAX, &mut out.refused).map_err(read_err)?;
         }
@@ -183,7 +182,7 @@ pub fn list_dir(dir: &Path) -> Result<Listing, LibraryError> {
         let (send, receive) = std::sync::mpsc::channel::<Vec<(String, fs::DirEntry)>>();
         let receive = std::sync::Mutex::new(receive);
         std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
+            let workers: Vec<_> = (0..stat_threads())
                 .map(|_| {
                     s.spawn(|| {
                         let mut done = Vec::new();
@@ -255,6 +254,14 @@ pub fn list_dir(dir: &Path) -> Result<Listing, LibraryError> {
     out.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out.refused.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// How many threads share the `stat` calls of a large folder. Asked once, and only for a
+/// large folder: finding out reads the process's cgroup files, about 40 µs here, as much
+/// as the rest of the shipped library's check.
+fn stat_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// Below this many library files one thread stats them all: starting threads costs more
@@ -477,47 +484,28 @@ pub fn unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Ch
     let started_ns = now_ns();
     // Taken before the listing: an entry changed during or after it moves these times.
     let folder_now = folder_stamp(dir);
-    if folder_now.is_some()
-        && folder_now == trust.folder
-        && folder_now.is_some_and(|f| trust.trusts(&f))
-        && folder::names_unchanged(dir, recorded, trust)
-    {
-        return Ok(Check::Unchanged { settled: None });
-    }
-    let Listing {
-        files: entries,
-        refused,
-    } = list_dir(dir)?;
-    if let Some(r) = refused.first() {
-        return Ok(Check::Changed(format!(
-            "{} cannot be read as a library file",
-            super::diag::shown(&r.path)
-        )));
-    }
-    if entries.len() != recorded.len() {
-        return Ok(Check::Changed(format!(
-            "{} library files now, {} when indexed",
-            entries.len(),
-            recorded.len()
-        )));
-    }
-    if let Some(((name, _), stamp)) = entries
-        .iter()
-        .zip(recorded)
-        .find(|((n, _), s)| *n != s.name)
-    {
-        let known = recorded
-            .binary_search_by(|s| s.name.as_str().cmp(name))
-            .is_ok();
-        return Ok(Check::Changed(if known {
-            format!("{} was removed or renamed", stamp.name)
-        } else {
-            format!("{name} is new")
-        }));
-    }
+    let stated = match folder_now {
+        Some(f) if stands_for_names(&f, trust) => folder::stat_names(dir, recorded, &f),
+        _ => None,
+    };
+    let read_folder = stated.is_none();
+    let listed: Vec<Listed> = match stated {
+        Some(listed) => listed,
+        None => {
+            let Listing {
+                files: entries,
+                refused,
+            } = list_dir(dir)?;
+            if let Some(why) = listing_differs(&entries, &refused, recorded) {
+                return Ok(Check::Changed(why));
+            }
+            entries.into_iter().map(|(_, l)| l).collect()
+        }
+    };
     let (mut compared, mut settled) = (false, true);
-    for ((name, listed), stamp) in entries.iter().zip(recorded) {
-        // The listing already holds each file's metadata (a symlink's target's).
+    for (stamp, listed) in recorded.iter().zip(&listed) {
+        let name = &stamp.name;
+        // Each file's metadata is its symlink target's, as the listing gives it.
         if listed.len != stamp.len {
             return Ok(Check::Changed(format!("{name} changed")));
         }
@@ -539,16 +527,57 @@ pub fn unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Ch
         // old enough, a later change must move it.
         settled &= same && listed.changed_ns() + RACY_WINDOW_NS < started_ns;
     }
-    // The listing, read after `folder_now` was taken, held the recorded names: while the
+    // A listing read after `folder_now` was taken held the recorded names: while the
     // folder keeps that metadata, it holds them still, once it is too old to have moved
     // within the same clock tick.
-    let folder = folder_now.filter(|f| f.changed_ns() + RACY_WINDOW_NS < started_ns);
+    let folder = folder_now.filter(|f| read_folder && f.changed_ns() + RACY_WINDOW_NS < started_ns);
     let folder_settles = folder.is_some() && folder != trust.folder;
     Ok(Check::Unchanged {
         settled: ((compared || folder_settles) && settled).then_some(Trust {
             since_ns: started_ns,
             folder: folder.or(trust.folder),
         }),
+    })
+}
+
+/// Whether a folder whose metadata is `now` holds the names it held when `trust` began:
+/// it is the recorded folder, unmoved since, and was already too old then to have moved
+/// again within the same clock tick.
+fn stands_for_names(now: &Listed, trust: &Trust) -> bool {
+    trust.folder.as_ref() == Some(now) && trust.trusts(now)
+}
+
+/// Why a listing is not the recorded names: an entry it refused, a count or a name that
+/// differs.
+fn listing_differs(
+    entries: &[(String, Listed)],
+    refused: &[Refused],
+    recorded: &[FileStamp],
+) -> Option<String> {
+    if let Some(r) = refused.first() {
+        return Some(format!(
+            "{} cannot be read as a library file",
+            super::diag::shown(&r.path)
+        ));
+    }
+    if entries.len() != recorded.len() {
+        return Some(format!(
+            "{} library files now, {} when indexed",
+            entries.len(),
+            recorded.len()
+        ));
+    }
+    let ((name, _), stamp) = entries
+        .iter()
+        .zip(recorded)
+        .find(|((n, _), s)| *n != s.name)?;
+    let known = recorded
+        .binary_search_by(|s| s.name.as_str().cmp(name))
+        .is_ok();
+    Some(if known {
+        format!("{} was removed or renamed", stamp.name)
+    } else {
+        format!("{name} is new")
     })
 }
 
@@ -559,49 +588,53 @@ mod folder {
 
     use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 
-    use super::{FileStamp, Listed, PARALLEL_FROM, Trust};
+    use super::{FileStamp, Listed, PARALLEL_FROM, stat_threads};
 
-    /// Whether every recorded file is still there with the recorded metadata, old enough
-    /// to trust. `false` means only "not proven": the caller then reads the folder.
-    pub(super) fn names_unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> bool {
-        let Ok(fd) = rustix::fs::open(
+    /// The metadata of every recorded file, in order, looked up by name in the folder
+    /// (following symlinks, as the listing does); `None` when the folder opened is not
+    /// `expected` (it was swapped for another since it was checked), its file system's
+    /// folder times cannot be relied on, or a file is gone or no longer a regular file:
+    /// the caller then reads the folder, which says what changed.
+    pub(super) fn stat_names(
+        dir: &Path,
+        recorded: &[FileStamp],
+        expected: &Listed,
+    ) -> Option<Vec<Listed>> {
+        let fd = rustix::fs::open(
             dir,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
-        ) else {
-            return false;
-        };
-        // The folder checked before may have been swapped for another since: this one is
-        // what the names are looked up in.
-        if rustix::fs::fstat(&fd).map(|s| listed(&s)).ok() != trust.folder {
-            return false;
+        )
+        .ok()?;
+        let opened = rustix::fs::fstat(&fd).ok().map(|s| listed(&s));
+        if opened.as_ref() != Some(expected) || !times_follow_entries(&fd) {
+            return None;
         }
-        if !times_follow_entries(&fd) {
-            return false;
-        }
-        let same = |stamps: &[FileStamp]| {
-            stamps.iter().all(|s| {
-                // Following a symlink, as the listing does: a symlinked file is its target.
-                rustix::fs::statat(&fd, s.name.as_str(), AtFlags::empty()).is_ok_and(|st| {
-                    let l = listed(&st);
-                    FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
-                        && l.matches(s)
-                        && trust.trusts(&l)
+        let stat = |stamps: &[FileStamp]| -> Option<Vec<Listed>> {
+            stamps
+                .iter()
+                .map(|s| {
+                    let st = rustix::fs::statat(&fd, s.name.as_str(), AtFlags::empty()).ok()?;
+                    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile)
+                        .then(|| listed(&st))
                 })
-            })
+                .collect()
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if recorded.len() < PARALLEL_FROM || threads < 2 {
-            return same(recorded);
+        if recorded.len() < PARALLEL_FROM || stat_threads() < 2 {
+            return stat(recorded);
         }
-        let chunk = recorded.len().div_ceil(threads);
+        let chunk = recorded.len().div_ceil(stat_threads());
         std::thread::scope(|s| {
             let parts: Vec<_> = recorded
                 .chunks(chunk)
-                .map(|part| s.spawn(move || same(part)))
+                .map(|part| s.spawn(move || stat(part)))
                 .collect();
-            // A stat does not panic; a worker that did proves nothing.
-            parts.into_iter().all(|p| p.join().unwrap_or(false))
+            let mut all = Vec::with_capacity(recorded.len());
+            for p in parts {
+                // A stat does not panic; a worker that did proves nothing.
+                all.extend(p.join().ok()??);
+            }
+            Some(all)
         })
     }
 
@@ -729,7 +762,7 @@ mod tests {
                 folder: folder_stamp(d),
             },
         ];
-        assert!(folder::names_unchanged(d, &recorded, &trusts[1]));
+        assert!(stands(d, &recorded, &trusts[1]));
         for trust in &trusts {
             assert_eq!(
                 unchanged(d, &recorded, trust).unwrap(),
@@ -739,13 +772,24 @@ mod tests {
         // The same number of bytes, in a file far from the first worker's share.
         let last = names.last().unwrap();
         fs::write(d.join(last), "口袋绿地").unwrap();
-        assert!(!folder::names_unchanged(d, &recorded, &trusts[1]));
+        assert!(
+            stands(d, &recorded, &trusts[1]),
+            "an edit leaves the names as they were"
+        );
         for trust in &trusts {
             assert_eq!(
                 unchanged(d, &recorded, trust).unwrap(),
                 Check::Changed(format!("{last} changed"))
             );
         }
+    }
+
+    /// Whether the check takes the folder for its names and `stat`s them alone.
+    fn stands(d: &Path, recorded: &[FileStamp], trust: &Trust) -> bool {
+        let Some(now) = folder_stamp(d) else {
+            return false;
+        };
+        stands_for_names(&now, trust) && folder::stat_names(d, recorded, &now).is_some()
     }
 
     fn since(since_ns: u128) -> Trust {
@@ -770,9 +814,9 @@ mod tests {
             since_ns: later,
             folder,
         };
-        assert!(folder::names_unchanged(d, &recorded, &trusted));
+        assert!(stands(d, &recorded, &trusted));
         // No folder recorded, or a trust that began while the folder was still moving.
-        assert!(!folder::names_unchanged(d, &recorded, &since(later)));
+        assert!(!stands(d, &recorded, &since(later)));
         let racy = Trust {
             since_ns: folder.unwrap().changed_ns() + 1,
             folder,
@@ -783,7 +827,7 @@ mod tests {
         );
         // An editor's swap file: the names are no longer proven, though nothing changed.
         fs::write(d.join(".a.md.swp"), "swap").unwrap();
-        assert!(!folder::names_unchanged(d, &recorded, &trusted));
+        assert!(!stands(d, &recorded, &trusted));
         assert_eq!(
             unchanged(d, &recorded, &trusted).unwrap(),
             Check::Unchanged { settled: None }
@@ -831,15 +875,22 @@ mod tests {
         assert!(settled.since_ns > mtime + RACY_WINDOW_NS);
         // The folder was read and is old: it now stands for its names.
         assert_eq!(settled.folder, folder_stamp(dir.path()));
-        assert!(folder::names_unchanged(dir.path(), &recorded, &settled));
+        assert!(stands(dir.path(), &recorded, &settled));
         // Trusted since then: nothing left to compare.
+        assert_eq!(
+            unchanged(dir.path(), &recorded, &settled).unwrap(),
+            Check::Unchanged { settled: None }
+        );
+        // Written again with the same bytes: the folder still stands for its names, and
+        // the file, whose metadata moved, is compared by content: no change.
+        fs::write(&path, "口袋公园").unwrap();
+        assert!(stands(dir.path(), &recorded, &settled));
         assert_eq!(
             unchanged(dir.path(), &recorded, &settled).unwrap(),
             Check::Unchanged { settled: None }
         );
         // A change still shows, through its new modification time.
         fs::write(&path, "口袋公圆").unwrap();
-        assert!(!folder::names_unchanged(dir.path(), &recorded, &settled));
         assert!(matches!(
             unchanged(dir.path(), &recorded, &settled).unwrap(),
             Check::Changed(_)
