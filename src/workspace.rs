@@ -235,7 +235,7 @@ impl Workspace {
         if search::stats::IndexStats::read(&current.path).is_none() {
             return Ok(Err("the index records no statistics".into()));
         }
-        let changes = changes::changes(dir, &meta.stamps, current.trust().since_ns)?;
+        let changes = changes::changes(dir, &meta.stamps, &current.trust())?;
         if let Some(why) = changes.global {
             return Ok(Err(why));
         }

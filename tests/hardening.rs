@@ -6,18 +6,13 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
+use common::{Sandbox, write_keeping_mtime};
 
 /// The live generation's folder.
-fn live(sb: &Sandbox) -> PathBuf {
-    let current = fs::read_to_string(sb.index().join("CURRENT")).unwrap();
-    sb.index().join(current.trim())
-}
-
 /// Runs with stderr sent to `/dev/full`, so every write to it fails.
 fn run_stderr_full(sb: &Sandbox, args: &[&str]) -> i32 {
     let full = fs::OpenOptions::new()
@@ -126,7 +121,7 @@ fn a_damaged_segment_file_is_rebuilt_or_reported_never_a_panic() {
         let sb = Sandbox::new();
         assert_eq!(sb.run_text(&["index"]).0, 0);
         let want = sb.json(&["search", "--limit", "100"]);
-        let file = fs::read_dir(live(&sb))
+        let file = fs::read_dir(sb.live())
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|e| e == ext))
@@ -157,22 +152,15 @@ fn damage_the_stamps_cannot_see_still_ends_in_a_rebuild() {
     let sb = Sandbox::new();
     assert_eq!(sb.run_text(&["index"]).0, 0);
     let want = sb.json(&["search", "--limit", "100"]);
-    let store = fs::read_dir(live(&sb))
+    let store = fs::read_dir(sb.live())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "store"))
         .unwrap();
-    let mtime = fs::metadata(&store).unwrap().modified().unwrap();
     let mut bytes = fs::read(&store).unwrap();
     // The start of the first compressed block: every case's stored fields are in it.
     bytes[..64].fill(0xff);
-    fs::write(&store, &bytes).unwrap();
-    fs::File::options()
-        .write(true)
-        .open(&store)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    write_keeping_mtime(&store, &bytes);
     let (code, out, err) = sb.run_text(&["search", "--limit", "100", "--json"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -191,7 +179,7 @@ fn an_incomplete_generation_is_rebuilt() {
     for file in ["catalog.json", "words.txt", "meta.json", "stamps.bin"] {
         let sb = Sandbox::new();
         assert_eq!(sb.run_text(&["index"]).0, 0);
-        fs::remove_file(live(&sb).join(file)).unwrap();
+        fs::remove_file(sb.live().join(file)).unwrap();
         let (code, _, err) = sb.run_text(&["--no-rebuild", "tasks"]);
         assert_eq!(code, 3, "{file} missing, --no-rebuild: {err}");
         let (code, _, err) = sb.run_text(&["tasks"]);
@@ -207,17 +195,10 @@ fn an_incomplete_generation_is_rebuilt() {
 fn damaged_stamps_that_keep_size_and_time_are_rebuilt() {
     let sb = Sandbox::new();
     assert_eq!(sb.run_text(&["index"]).0, 0);
-    let path = live(&sb).join("stamps.bin");
-    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    let path = sb.live().join("stamps.bin");
     let mut bytes = fs::read(&path).unwrap();
     bytes[20] ^= 0x01;
-    fs::write(&path, &bytes).unwrap();
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    write_keeping_mtime(&path, &bytes);
     let (code, _, err) = sb.run_text(&["--no-rebuild", "tasks"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("stamps.bin"), "{err}");
@@ -333,11 +314,11 @@ fn a_build_never_writes_through_a_symlink() {
     symlink(&victim, sb.index().join("CURRENT.tmp")).unwrap();
     fs::remove_file(sb.index().join(".lock")).unwrap();
     symlink(&absent, sb.index().join(".lock")).unwrap();
-    symlink(&victim, live(&sb).join("settled.tmp")).unwrap();
+    symlink(&victim, sb.live().join("settled.tmp")).unwrap();
     let (code, _, err) = sb.run_text(&["index"]);
     assert_eq!(code, 0, "{err}");
     // A search records settled files through settled.tmp; give it a chance to.
-    let gen_dir = live(&sb);
+    let gen_dir = sb.live();
     let _ = fs::remove_file(gen_dir.join("settled.tmp"));
     symlink(&victim, gen_dir.join("settled.tmp")).unwrap();
     std::thread::sleep(Duration::from_millis(2100));
@@ -406,7 +387,7 @@ fn index_files_are_readable_by_whoever_can_read_the_folder() {
         .env("HOME", sb.dir.path())
         .stdout(Stdio::null());
     assert!(cmd.status().unwrap().success());
-    for e in fs::read_dir(live(&sb)).unwrap() {
+    for e in fs::read_dir(sb.live()).unwrap() {
         let e = e.unwrap();
         let mode = e.metadata().unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644, "{:?}", e.file_name());

@@ -210,13 +210,7 @@ fn copy_tree(from: &Path, to: &Path) {
             copy_tree(&e.path(), &target);
         } else {
             fs::copy(e.path(), &target).unwrap();
-            let mtime = e.metadata().unwrap().modified().unwrap();
-            fs::File::options()
-                .write(true)
-                .open(&target)
-                .unwrap()
-                .set_modified(mtime)
-                .unwrap();
+            common::set_mtime(&target, e.metadata().unwrap().modified().unwrap());
         }
     }
 }
@@ -266,7 +260,7 @@ proptest! {
         bytes[i] = byte;
         fs::write(&path, &bytes).unwrap();
         if keep_time {
-            fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+            common::set_mtime(&path, mtime);
         }
         let what = format!("{} byte {i} = {byte:#04x}, time kept: {keep_time}", path.display());
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use super::LibraryError;
-use super::source::{self, FileStamp, RACY_WINDOW_NS};
+use super::source::{self, FileStamp, Trust};
 
 /// The difference between a folder and the stamps an index recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,13 +39,9 @@ fn is_case(name: &str) -> bool {
     name.ends_with(".md")
 }
 
-/// The changes in `dir` since `recorded` (sorted by name) were taken; `trusted_since_ns`
-/// as in [`source::Trust`].
-pub fn changes(
-    dir: &Path,
-    recorded: &[FileStamp],
-    trusted_since_ns: u128,
-) -> Result<Changes, LibraryError> {
+/// The changes in `dir` since `recorded` (sorted by name) were taken, trusting a file's
+/// metadata as the staleness check does ([`Trust::trusts`]).
+pub fn changes(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Changes, LibraryError> {
     let mut out = Changes::default();
     let listed = source::list_dir(dir)?.files;
     let mut seen = vec![false; recorded.len()];
@@ -60,7 +56,7 @@ pub fn changes(
         };
         seen[i] = true;
         let stamp = &recorded[i];
-        if listed.matches(stamp) && listed.changed_ns() + RACY_WINDOW_NS < trusted_since_ns {
+        if listed.matches(stamp) && trust.trusts(listed) {
             if is_case(name) {
                 out.kept.push(stamp.clone());
             }
@@ -119,7 +115,10 @@ mod tests {
         }
         fs::write(d.join("plan.yaml"), "tasks: []").unwrap();
         let recorded = stamps(d);
-        let trusted = source::now_ns() + RACY_WINDOW_NS * 2;
+        let trusted = &Trust {
+            since_ns: source::now_ns() + source::RACY_WINDOW_NS * 2,
+            folder: None,
+        };
         assert_eq!(
             changes(d, &recorded, trusted).unwrap(),
             Changes {

@@ -442,7 +442,7 @@ pub struct Trust {
 
 impl Trust {
     /// Whether `file`'s metadata, found as recorded, proves its content unchanged.
-    fn trusts(&self, file: &Listed) -> bool {
+    pub fn trusts(&self, file: &Listed) -> bool {
         file.changed_ns() + RACY_WINDOW_NS < self.since_ns
     }
 }

@@ -46,6 +46,12 @@ impl Sandbox {
         self.dir.path().join("index")
     }
 
+    /// The live generation's folder, as `CURRENT` names it.
+    pub fn live(&self) -> PathBuf {
+        let current = fs::read_to_string(self.index().join("CURRENT")).unwrap();
+        self.index().join(current.trim())
+    }
+
     /// `duibiao --library lib --index index ARGS` with a clean environment, not yet run.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_duibiao"));
@@ -85,6 +91,24 @@ impl Sandbox {
 }
 
 /// The ids of a search's hits, in order.
+/// Sets `path`'s modification time (its status-change time moves, as it always does).
+pub fn set_mtime(path: &Path, mtime: std::time::SystemTime) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+}
+
+/// Writes `bytes` over `path` and puts its modification time back: a change that only the
+/// content and the status-change time show.
+pub fn write_keeping_mtime(path: &Path, bytes: &[u8]) {
+    let mtime = fs::metadata(path).unwrap().modified().unwrap();
+    fs::write(path, bytes).unwrap();
+    set_mtime(path, mtime);
+}
+
 pub fn hit_ids(v: &serde_json::Value) -> Vec<String> {
     v["hits"]
         .as_array()
