@@ -125,9 +125,6 @@ impl Workspace {
             Err(why) => return Ok(Err((why, true))),
         };
         let meta = &current.meta;
-        if meta.tool != store::tool_version() {
-            return Ok(Err((format!("built by duibiao {}", meta.tool), false)));
-        }
         if meta.library_key != self.origin.key() {
             return Ok(Err((format!("built from {}", meta.library), false)));
         }

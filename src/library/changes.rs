@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use super::LibraryError;
-use super::source::{self, FileStamp, Trust};
+use super::source::{self, FileStamp, Stamps, Trust};
 
 /// The difference between a folder and the stamps an index recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,12 +41,15 @@ fn is_case(name: &str) -> bool {
 
 /// The changes in `dir` since `recorded` (sorted by name) were taken, trusting a file's
 /// metadata as the staleness check does ([`Trust::trusts`]).
-pub fn changes(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Changes, LibraryError> {
+pub fn changes(dir: &Path, recorded: &Stamps, trust: &Trust) -> Result<Changes, LibraryError> {
     let mut out = Changes::default();
     let listed = source::list_dir(dir)?.files;
     let mut seen = vec![false; recorded.len()];
     for (name, listed) in &listed {
-        let Ok(i) = recorded.binary_search_by(|s| s.name.as_str().cmp(name)) else {
+        let Some((i, stamp)) = recorded
+            .position(name)
+            .and_then(|i| Some((i, recorded.get(i)?)))
+        else {
             if is_case(name) {
                 out.added.push(name.clone());
             } else {
@@ -55,10 +58,9 @@ pub fn changes(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Chan
             continue;
         };
         seen[i] = true;
-        let stamp = &recorded[i];
-        if listed.matches(stamp) && trust.trusts(listed) {
+        if listed.matches(&stamp) && trust.trusts(listed) {
             if is_case(name) {
-                out.kept.push(stamp.clone());
+                out.kept.push(stamp.to_stamp());
             }
             continue;
         }
@@ -70,7 +72,7 @@ pub fn changes(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Chan
                 ctime_ns: listed.ctime_ns,
                 ino: listed.ino,
                 mtime_ns: listed.mtime_ns,
-                ..stamp.clone()
+                ..stamp.to_stamp()
             }),
             (true, false) => {}
             (false, true) => out.edited.push(name.clone()),
@@ -80,8 +82,8 @@ pub fn changes(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Chan
         }
     }
     for (stamp, _) in recorded.iter().zip(&seen).filter(|(_, s)| !**s) {
-        if is_case(&stamp.name) {
-            out.removed.push(stamp.name.clone());
+        if is_case(stamp.name) {
+            out.removed.push(stamp.name.to_string());
         } else {
             out.global
                 .get_or_insert_with(|| format!("{} was removed", stamp.name));
@@ -115,12 +117,13 @@ mod tests {
         }
         fs::write(d.join("plan.yaml"), "tasks: []").unwrap();
         let recorded = stamps(d);
+        let table = Stamps::new(None, &recorded);
         let trusted = &Trust {
             since_ns: source::now_ns() + source::RACY_WINDOW_NS * 2,
             folder: None,
         };
         assert_eq!(
-            changes(d, &recorded, trusted).unwrap(),
+            changes(d, &table, trusted).unwrap(),
             Changes {
                 kept: recorded[..3].to_vec(),
                 ..Changes::default()
@@ -132,7 +135,7 @@ mod tests {
         fs::write(d.join("d.md"), "戊").unwrap();
         // Touched, same content: kept, with its new metadata.
         fs::write(d.join("c.md"), "丙").unwrap();
-        let c = changes(d, &recorded, trusted).unwrap();
+        let c = changes(d, &table, trusted).unwrap();
         assert_eq!(c.global, None);
         assert_eq!(c.added, ["d.md"]);
         assert_eq!(c.edited, ["a.md"]);
@@ -144,12 +147,12 @@ mod tests {
 
         fs::write(d.join("plan.yaml"), "tasks: [] ").unwrap();
         assert_eq!(
-            changes(d, &recorded, trusted).unwrap().global.as_deref(),
+            changes(d, &table, trusted).unwrap().global.as_deref(),
             Some("plan.yaml changed")
         );
         fs::remove_file(d.join("plan.yaml")).unwrap();
         assert_eq!(
-            changes(d, &recorded, trusted).unwrap().global.as_deref(),
+            changes(d, &table, trusted).unwrap().global.as_deref(),
             Some("plan.yaml was removed")
         );
     }

@@ -17,6 +17,7 @@ pub mod names;
 pub mod places;
 pub mod plan;
 pub mod source;
+pub mod stamps;
 pub mod suggest;
 mod yaml;
 

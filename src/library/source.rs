@@ -9,6 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use super::LibraryError;
 use super::diag::Diagnostics;
+pub use super::stamps::{StampRef, Stamps};
 
 /// Files larger than this are refused: a case is a few kilobytes; anything this large is a
 /// mistake (a pasted PDF, a binary) and would slow every build.
@@ -81,7 +82,7 @@ impl Listed {
     }
 
     /// Whether this metadata is the one `stamp` recorded.
-    pub fn matches(&self, stamp: &FileStamp) -> bool {
+    pub fn matches(&self, stamp: &StampRef) -> bool {
         self.len == stamp.len
             && self.mtime_ns == stamp.mtime_ns
             && self.ctime_ns == stamp.ctime_ns
@@ -480,7 +481,7 @@ pub enum Check {
 /// missed: an addition, removal or rename changes the listing (and the folder's times),
 /// and an edit moves the status-change time even when the size, the second and the
 /// modification time (set back by hand) stay.
-pub fn unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Check, LibraryError> {
+pub fn unchanged(dir: &Path, recorded: &Stamps, trust: &Trust) -> Result<Check, LibraryError> {
     let started_ns = now_ns();
     // Taken before the listing: an entry changed during or after it moves these times.
     let folder_now = folder_stamp(dir);
@@ -504,12 +505,12 @@ pub fn unchanged(dir: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Ch
     };
     let (mut compared, mut settled) = (false, true);
     for (stamp, listed) in recorded.iter().zip(&listed) {
-        let name = &stamp.name;
+        let name = stamp.name;
         // Each file's metadata is its symlink target's, as the listing gives it.
         if listed.len != stamp.len {
             return Ok(Check::Changed(format!("{name} changed")));
         }
-        let same = listed.matches(stamp);
+        let same = listed.matches(&stamp);
         if same && trust.trusts(listed) {
             continue;
         }
@@ -552,7 +553,7 @@ fn stands_for_names(now: &Listed, trust: &Trust) -> bool {
 fn listing_differs(
     entries: &[(String, Listed)],
     refused: &[Refused],
-    recorded: &[FileStamp],
+    recorded: &Stamps,
 ) -> Option<String> {
     if let Some(r) = refused.first() {
         return Some(format!(
@@ -569,11 +570,9 @@ fn listing_differs(
     }
     let ((name, _), stamp) = entries
         .iter()
-        .zip(recorded)
-        .find(|((n, _), s)| *n != s.name)?;
-    let known = recorded
-        .binary_search_by(|s| s.name.as_str().cmp(name))
-        .is_ok();
+        .zip(recorded.iter())
+        .find(|((n, _), s)| n != s.name)?;
+    let known = recorded.position(name).is_some();
     Some(if known {
         format!("{} was removed or renamed", stamp.name)
     } else {
@@ -588,7 +587,7 @@ mod folder {
 
     use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 
-    use super::{FileStamp, Listed, PARALLEL_FROM, stat_threads};
+    use super::{Listed, PARALLEL_FROM, Stamps, stat_threads};
 
     /// The metadata of every recorded file, in order, looked up by name in the folder
     /// (following symlinks, as the listing does); `None` when the folder opened is not
@@ -597,7 +596,7 @@ mod folder {
     /// the caller then reads the folder, which says what changed.
     pub(super) fn stat_names(
         dir: &Path,
-        recorded: &[FileStamp],
+        recorded: &Stamps,
         expected: &Listed,
     ) -> Option<Vec<Listed>> {
         let fd = rustix::fs::open(
@@ -610,26 +609,33 @@ mod folder {
         if opened.as_ref() != Some(expected) || !times_follow_entries(&fd) {
             return None;
         }
-        let stat = |stamps: &[FileStamp]| -> Option<Vec<Listed>> {
-            stamps
-                .iter()
-                .map(|s| {
-                    let st = rustix::fs::statat(&fd, s.name.as_str(), AtFlags::empty()).ok()?;
-                    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile)
-                        .then(|| listed(&st))
-                })
-                .collect()
+        // The names are NUL-terminated where they lie: nothing is copied per call.
+        let stat = |from: usize, n: usize| -> Option<Vec<Listed>> {
+            let part = recorded.range(from, n);
+            let mut out = Vec::with_capacity(n);
+            for s in part {
+                let st = rustix::fs::statat(&fd, s.c_name, AtFlags::empty()).ok()?;
+                if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                    return None;
+                }
+                out.push(listed(&st));
+            }
+            (out.len() == n).then_some(out)
         };
-        if recorded.len() < PARALLEL_FROM || stat_threads() < 2 {
-            return stat(recorded);
+        let threads = stat_threads();
+        if recorded.len() < PARALLEL_FROM || threads < 2 {
+            return stat(0, recorded.len());
         }
-        let chunk = recorded.len().div_ceil(stat_threads());
+        let chunk = recorded.len().div_ceil(threads);
+        // This thread takes the first part itself.
         std::thread::scope(|s| {
-            let parts: Vec<_> = recorded
-                .chunks(chunk)
-                .map(|part| s.spawn(move || stat(part)))
+            let parts: Vec<_> = (1..threads)
+                .map(|t| t * chunk)
+                .filter(|&from| from < recorded.len())
+                .map(|from| s.spawn(move || stat(from, chunk.min(recorded.len() - from))))
                 .collect();
-            let mut all = Vec::with_capacity(recorded.len());
+            let mut all = stat(0, chunk.min(recorded.len()))?;
+            all.reserve(recorded.len() - all.len());
             for p in parts {
                 // A stat does not panic; a worker that did proves nothing.
                 all.extend(p.join().ok()??);
@@ -689,8 +695,8 @@ pub fn now_ns() -> u128 {
 }
 
 /// Whether the compiled-in library matches `recorded` (it changes only with the binary).
-pub fn embedded_unchanged(recorded: &[FileStamp]) -> Option<String> {
-    (embedded_stamps() != recorded).then(|| "the built-in library changed".to_string())
+pub fn embedded_unchanged(recorded: &Stamps) -> Option<String> {
+    (embedded_stamps() != recorded.to_vec()).then(|| "the built-in library changed".to_string())
 }
 
 #[cfg(test)]
@@ -698,6 +704,11 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
+
+    /// The check on stamps as a generation would hold them.
+    fn unchanged(d: &Path, recorded: &[FileStamp], trust: &Trust) -> Result<Check, LibraryError> {
+        super::unchanged(d, &Stamps::new(None, recorded), trust)
+    }
 
     /// A folder large enough to be read and stat'ed by the workers gives the listing a
     /// small one would: every library file with its target's metadata, sorted, and every
@@ -789,7 +800,8 @@ mod tests {
         let Some(now) = folder_stamp(d) else {
             return false;
         };
-        stands_for_names(&now, trust) && folder::stat_names(d, recorded, &now).is_some()
+        stands_for_names(&now, trust)
+            && folder::stat_names(d, &Stamps::new(None, recorded), &now).is_some()
     }
 
     fn since(since_ns: u128) -> Trust {

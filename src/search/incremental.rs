@@ -39,7 +39,7 @@ use super::stats::IndexStats;
 use super::store::{self, BuildLock, Generation, GenerationMeta, IndexDir};
 use super::writer::{self, BuildKind, BuildReport};
 use crate::library::changes::Changes;
-use crate::library::source::Listed;
+use crate::library::source::{Listed, Stamps};
 use crate::library::{Case, FileStamp, Library};
 
 /// More changed cases than this share of the library, and a full rebuild is cheaper than
@@ -366,8 +366,7 @@ impl<'p> Update<'p> {
             tool: store::tool_version(),
             library: library.origin.describe(),
             library_key: library.origin.key(),
-            stamps,
-            folder,
+            stamps: Stamps::new(folder.as_ref(), &stamps),
             // Sealed by `publish`: the size, time and hash of every file of the generation.
             files: Vec::new(),
             built_at_ns: self.built_at_ns,

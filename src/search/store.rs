@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::SearchError;
 use crate::library::FileStamp;
 use crate::library::diag::shown;
-use crate::library::source::{Listed, Trust, mtime_ns};
+use crate::library::source::{Listed, Stamps, Trust, mtime_ns};
 use crate::safe_fs;
 
 pub const CURRENT_FILE: &str = "CURRENT";
@@ -41,7 +41,7 @@ pub const META_FILE: &str = "duibiao.json";
 pub const CATALOG_FILE: &str = "catalog.json";
 pub const WORDS_FILE: &str = "words.txt";
 /// The stamp of every library file the generation was built from, in a binary form every
-/// search reads before it runs (see [`encode_stamps`]).
+/// search reads before it runs (see [`Stamps`]).
 pub const STAMPS_FILE: &str = "stamps.bin";
 /// What a search last proved beyond the build: since when files are settled, and the
 /// folder that stands for its names (see `source::Check`).
@@ -68,7 +68,7 @@ const RECORD_CAP: u64 = 1 << 20;
 const META_CAP: u64 = 256 << 20;
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 7;
+pub const INDEX_FORMAT: u32 = 8;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {
@@ -83,14 +83,11 @@ pub struct GenerationMeta {
     /// The library it was built from, as shown to the user.
     pub library: String,
     /// Kept in [`STAMPS_FILE`], not in the JSON: at 100k cases the JSON took a whole-process
-    /// search 60 ms to parse, the binary form a few.
+    /// search 60 ms to parse; these are read where they lie. They hold the library folder's
+    /// own metadata too, taken as the build began: while the folder keeps it, it holds the
+    /// names the build read (see `source::Trust`).
     #[serde(skip)]
-    pub stamps: Vec<FileStamp>,
-    /// The library folder's own metadata, taken as the build began (in [`STAMPS_FILE`]
-    /// too): while the folder keeps it, it holds the names the build read (see
-    /// `source::Trust`).
-    #[serde(skip)]
-    pub folder: Option<Listed>,
+    pub stamps: Stamps,
     /// When the build started, in nanoseconds since the epoch: a file modified after this
     /// may have changed without its size or time showing it.
     pub built_at_ns: u128,
@@ -156,7 +153,7 @@ impl Generation {
     pub fn trust(&self) -> Trust {
         let built = Trust {
             since_ns: self.meta.built_at_ns,
-            folder: self.meta.folder,
+            folder: self.meta.stamps.folder(),
         };
         safe_fs::read_regular(&self.path.join(SETTLED_FILE), CONTROL_CAP, false)
             .ok()
@@ -251,12 +248,16 @@ impl IndexDir {
         let mut meta: GenerationMeta = unseal(&bytes)
             .and_then(|json| serde_json::from_slice(json).ok())
             .ok_or_else(|| format!("{} is damaged or from another version", shown(&meta_path)))?;
+        // Another version's generation is rebuilt whole, whatever its other files hold.
+        if meta.tool != tool_version() {
+            return Err(format!("built by duibiao {}", meta.tool));
+        }
         verify_files(&path, &meta.files, false)?;
         let stamps_path = path.join(STAMPS_FILE);
         let bytes = safe_fs::read_regular(&stamps_path, META_CAP, false)
             .map_err(|e| format!("{}: {e}", shown(&stamps_path)))?;
-        (meta.folder, meta.stamps) =
-            decode_stamps(&bytes).ok_or_else(|| format!("{} is damaged", shown(&stamps_path)))?;
+        meta.stamps = Stamps::from_bytes(bytes)
+            .ok_or_else(|| format!("{} is damaged", shown(&stamps_path)))?;
         Ok(Generation { path, meta })
     }
 
@@ -326,10 +327,7 @@ impl IndexDir {
         lock: &BuildLock,
     ) -> Result<(), SearchError> {
         let mut meta = meta.clone();
-        write_synced(
-            &gen_dir.join(STAMPS_FILE),
-            &encode_stamps(meta.folder.as_ref(), &meta.stamps),
-        )?;
+        write_synced(&gen_dir.join(STAMPS_FILE), meta.stamps.as_bytes())?;
         meta.files = seal_files(gen_dir)?;
         let meta_json = serde_json::to_vec_pretty(&meta).map_err(SearchError::Json)?;
         let meta_path = gen_dir.join(META_FILE);
@@ -470,87 +468,6 @@ fn unseal(bytes: &[u8]) -> Option<&[u8]> {
         .then_some(json)
 }
 
-const STAMPS_MAGIC: &[u8; 8] = b"duibst03";
-
-/// The stamps as bytes: a magic; the folder's metadata (a flag byte, then size, times as
-/// u128 and inode); the count, then per stamp its name (a little-endian u32 length and
-/// UTF-8), content hash, size, modification and status-change times (u128) and inode; last,
-/// the xxh3-128 of everything before it. Fixed-width numbers and length-prefixed strings
-/// decode without a parser, so a search at 100k cases spends a few milliseconds here.
-fn encode_stamps(folder: Option<&Listed>, stamps: &[FileStamp]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + stamps.len() * 112);
-    out.extend_from_slice(STAMPS_MAGIC);
-    let none = Listed::default();
-    out.push(u8::from(folder.is_some()));
-    let f = folder.unwrap_or(&none);
-    out.extend_from_slice(&f.len.to_le_bytes());
-    out.extend_from_slice(&f.mtime_ns.to_le_bytes());
-    out.extend_from_slice(&f.ctime_ns.to_le_bytes());
-    out.extend_from_slice(&f.ino.to_le_bytes());
-    out.extend_from_slice(&(stamps.len() as u64).to_le_bytes());
-    for s in stamps {
-        out.extend_from_slice(&(s.name.len() as u32).to_le_bytes());
-        out.extend_from_slice(s.name.as_bytes());
-        out.extend_from_slice(&s.hash.to_le_bytes());
-        out.extend_from_slice(&s.len.to_le_bytes());
-        out.extend_from_slice(&s.mtime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ctime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ino.to_le_bytes());
-    }
-    let sum = xxhash_rust::xxh3::xxh3_128(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
-}
-
-/// The folder and stamps [`encode_stamps`] wrote, or `None` when the bytes are not exactly
-/// that.
-#[allow(clippy::type_complexity)]
-fn decode_stamps(bytes: &[u8]) -> Option<(Option<Listed>, Vec<FileStamp>)> {
-    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
-    if xxhash_rust::xxh3::xxh3_128(body) != u128::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
-    let mut r = body.strip_prefix(STAMPS_MAGIC)?;
-    fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = r.split_at_checked(n)?;
-        *r = rest;
-        Some(head)
-    }
-    fn num<const N: usize>(r: &mut &[u8]) -> Option<[u8; N]> {
-        take(r, N)?.try_into().ok()
-    }
-    fn text(r: &mut &[u8]) -> Option<String> {
-        let n = u32::from_le_bytes(num(r)?) as usize;
-        String::from_utf8(take(r, n)?.to_vec()).ok()
-    }
-    let has_folder = match take(&mut r, 1)? {
-        [0] => false,
-        [1] => true,
-        _ => return None,
-    };
-    let folder = Listed {
-        len: u64::from_le_bytes(num(&mut r)?),
-        mtime_ns: u128::from_le_bytes(num(&mut r)?),
-        ctime_ns: u128::from_le_bytes(num(&mut r)?),
-        ino: u64::from_le_bytes(num(&mut r)?),
-    };
-    let count = usize::try_from(u64::from_le_bytes(num(&mut r)?)).ok()?;
-    // Each stamp takes at least 64 bytes: a damaged count cannot make this allocate much.
-    let mut stamps = Vec::with_capacity(count.min(r.len() / 64));
-    for _ in 0..count {
-        stamps.push(FileStamp {
-            name: text(&mut r)?,
-            hash: u128::from_le_bytes(num(&mut r)?),
-            len: u64::from_le_bytes(num(&mut r)?),
-            mtime_ns: u128::from_le_bytes(num(&mut r)?),
-            ctime_ns: u128::from_le_bytes(num(&mut r)?),
-            ino: u64::from_le_bytes(num(&mut r)?),
-        });
-    }
-    r.is_empty()
-        .then_some((has_folder.then_some(folder), stamps))
-}
-
 /// Index files the build leaves that are not part of the generation: tantivy's lock files.
 fn is_lock(name: &str) -> bool {
     name.ends_with(".lock")
@@ -649,47 +566,6 @@ fn verify_files(gen_dir: &Path, files: &[FileStamp], full: bool) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stamps_decode_as_encoded_and_any_damage_is_refused() {
-        let stamps = vec![
-            FileStamp {
-                name: "boston-greenway.md".into(),
-                len: 4096,
-                mtime_ns: 1_764_000_000_123_456_789,
-                hash: 0x0123456789abcdef0123456789abcdef,
-                ctime_ns: 1_764_000_001_000_000_000,
-                ino: 77,
-            },
-            FileStamp {
-                name: "口袋.md".into(),
-                len: 0,
-                mtime_ns: 0,
-                hash: 0,
-                ctime_ns: 0,
-                ino: 0,
-            },
-        ];
-        let folder = Listed {
-            len: 4096,
-            mtime_ns: 1_700_000_000_123_456_789,
-            ctime_ns: 1_700_000_001_000_000_000,
-            ino: 77,
-        };
-        let bytes = encode_stamps(Some(&folder), &stamps);
-        assert_eq!(decode_stamps(&bytes), Some((Some(folder), stamps)));
-        assert_eq!(
-            decode_stamps(&encode_stamps(None, &[])),
-            Some((None, vec![]))
-        );
-        for i in 0..bytes.len() {
-            let mut damaged = bytes.clone();
-            damaged[i] ^= 0x40;
-            assert_eq!(decode_stamps(&damaged), None, "byte {i}");
-        }
-        assert_eq!(decode_stamps(&bytes[..bytes.len() - 1]), None);
-        assert_eq!(decode_stamps(b""), None);
-    }
 
     #[test]
     fn generation_names_are_strict() {

@@ -22,7 +22,7 @@ use super::build_dir::BuildDirectory;
 use super::schema;
 use super::stats::IndexStats;
 use super::store::{self, GenerationMeta, IndexDir};
-use crate::library::source::Listed;
+use crate::library::source::{Listed, Stamps};
 use crate::library::{Case, Library, Places, Plan};
 
 /// What a query needs to know about the library besides the index: the plan (tasks and
@@ -330,8 +330,7 @@ impl<'p> Builder<'p> {
         let meta = GenerationMeta {
             tool: store::tool_version(),
             library: library.origin.describe(),
-            stamps: library.stamps.clone(),
-            folder,
+            stamps: Stamps::new(folder.as_ref(), &library.stamps),
             built_at_ns: self.built_at_ns,
             cases,
             build_ms: self.started.elapsed().as_millis() as u64,
