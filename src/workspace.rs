@@ -180,7 +180,7 @@ impl Workspace {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
         // Whatever kind of build follows, it segments with the full dictionary.
-        search::writer::preload_segmenter();
+        search::segmenter::preload_segmenter();
         // Decided with the lock held: the generation to build on is the one live now.
         let lock = self.index.lock(on_wait)?;
         // Before anything is listed: an entry changed after this moves the folder's times,
@@ -288,14 +288,7 @@ impl Workspace {
             .map(String::as_str)
             .collect();
         pending.retain_cases(|name| read.contains(name));
-        let update = Update::start(
-            &self.index,
-            lock,
-            current,
-            pending.library(),
-            changes,
-            progress,
-        )?;
+        let update = Update::start(&self.index, lock, current, changes, progress)?;
         let library = pending.stream_with(
             search::writer::build_threads(),
             &|case| update.add(&case),

@@ -131,7 +131,7 @@ fn the_compact_dictionary_gives_the_results_of_the_full_one() {
     let lib = library::load(&Origin::Dir(shipped_library())).unwrap();
     let (_dir, compact) = shipped_searcher_with(&lib);
     let mut full = Searcher::open(compact.generation.clone()).unwrap();
-    full.use_segmenter(search::writer::full_segmenter(&lib));
+    full.use_segmenter(search::segmenter::full_segmenter(&lib));
     let run = |s: &Searcher, text: &str, raw: &Filters| {
         let f = s.resolve_filters(raw).unwrap();
         let r = s.search(&Request::new(text, f, 10)).unwrap();

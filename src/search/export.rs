@@ -26,7 +26,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::analysis::{normalize, word_tokens};
-use super::writer::{build_threads, full_segmenter};
+use super::segmenter::full_segmenter;
+use super::writer::build_threads;
 use crate::library::{self, Case, LibraryError, Origin, Plan, Provenance, Source};
 
 /// How documents are framed.

@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use jieba_rs::Jieba;
 use tantivy::collector::Count;
 use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -35,6 +34,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::SearchError;
 use super::build_dir::BuildDirectory;
 use super::schema::Fields;
+use super::segmenter::{self, Lexicon};
 use super::stats::IndexStats;
 use super::store::{self, BuildLock, Generation, GenerationMeta, IndexDir};
 use super::writer::{self, BuildKind, BuildReport};
@@ -102,9 +102,12 @@ fn link_generation(from: &Path, to: &Path) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// An incremental generation being built: deletes queued for the changed and removed
-/// cases, [`Update::add`] for their new versions, [`Update::finish`] to commit, merge and
-/// publish. Dropped unfinished (the library turned out broken), it removes its folder and
+/// An incremental generation being built: [`Update::start`] finds the old versions of the
+/// changed and removed cases, [`Update::add`] gathers the new versions, [`Update::finish`]
+/// deletes, adds, commits, merges and publishes. The cases are indexed in `finish`, once
+/// all are read, by a segmenter holding only the dictionary words of their texts (see
+/// [`segmenter`]): a few milliseconds, where jieba's whole dictionary took 150.
+/// Dropped unfinished (the library turned out broken), it removes its folder and
 /// the live generation stays as it was.
 pub struct Update<'p> {
     dir: IndexDir,
@@ -112,12 +115,9 @@ pub struct Update<'p> {
     gen_dir: PathBuf,
     prev: Generation,
     index: Option<Index>,
-    writer: Option<IndexWriter>,
     /// The previous generation's cases, as they were before this build's deletes.
     before: Option<IndexReader>,
     fields: Fields,
-    jieba: Arc<Jieba>,
-    extra_vocab: BTreeSet<String>,
     /// Ids of the cases replaced or removed: the cases of `before` that no longer count.
     replaced: Vec<String>,
     /// The old versions of replaced cases, for the statistics.
@@ -127,7 +127,6 @@ pub struct Update<'p> {
     total: usize,
     counts: (usize, usize, usize),
     progress: &'p (dyn Fn(usize, usize) + Sync),
-    failed: Mutex<Option<SearchError>>,
     started: Instant,
     built_at_ns: u128,
 }
@@ -138,12 +137,11 @@ fn stem(name: &str) -> &str {
 
 impl<'p> Update<'p> {
     /// Opens the next generation as a copy of `prev` with the changed cases' old versions
-    /// deleted. Call with the lock held; `library` gives the segmenter's words.
+    /// to be deleted. Call with the lock held.
     pub fn start(
         dir: &IndexDir,
         lock: BuildLock,
         prev: Generation,
-        library: &Library,
         changes: &Changes,
         progress: &'p (dyn Fn(usize, usize) + Sync),
     ) -> Result<Update<'p>, SearchError> {
@@ -156,11 +154,8 @@ impl<'p> Update<'p> {
             gen_dir,
             prev,
             index: None,
-            writer: None,
             before: None,
             fields: super::schema::build().1,
-            jieba: Arc::new(Jieba::empty()),
-            extra_vocab: BTreeSet::new(),
             replaced: Vec::new(),
             old_docs: Vec::new(),
             new_docs: Mutex::new(Vec::new()),
@@ -172,7 +167,6 @@ impl<'p> Update<'p> {
                 changes.removed.len(),
             ),
             progress,
-            failed: Mutex::new(None),
             started,
             built_at_ns,
         };
@@ -180,30 +174,10 @@ impl<'p> Update<'p> {
         link_generation(&update.prev.path, &update.gen_dir)?;
         let index = Index::open(BuildDirectory::open(&update.gen_dir)?)?;
         update.fields = Fields::from_schema(&index.schema())?;
-        let jieba = Arc::new(writer::full_segmenter(library));
-        writer::register_tokenizers(&index, jieba.clone());
-        update.extra_vocab = writer::extra_words(library)
-            .into_iter()
-            .filter(|w| jieba.has_word(w))
-            .collect();
-        update.jieba = jieba;
         let before: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let threads = if update.total > 256 {
-            writer::build_threads()
-        } else {
-            1
-        };
-        let heap = if threads > 1 {
-            writer::WRITER_HEAP_BYTES
-        } else {
-            48 * 1024 * 1024
-        };
-        let w: IndexWriter = index.writer_with_num_threads(threads, heap)?;
-        // Merges are decided and run in `finish`, not in the background.
-        w.set_merge_policy(Box::new(NoMergePolicy));
         let searcher = before.searcher();
         for name in changes.edited.iter().chain(&changes.removed) {
             let id = stem(name);
@@ -224,40 +198,24 @@ impl<'p> Update<'p> {
                     .old_docs
                     .push(update.fields.document(&case, &case.plain_body()));
             }
-            // Only documents added before this delete go: the new version, added after,
-            // stays.
-            w.delete_term(term);
             update.replaced.push(id.to_string());
         }
         update.replaced.sort();
-        update.writer = Some(w);
         update.before = Some(before);
         update.index = Some(index);
         Ok(update)
     }
 
-    /// Adds a case's new version. Safe to call from several threads at once.
+    /// Takes a case's new version, indexed in `finish`. Safe to call from several threads
+    /// at once.
     pub fn add(&self, case: &Case) {
-        let Some(writer) = &self.writer else { return };
         let doc = self.fields.document(case, &case.plain_body());
         if let Ok(mut v) = self.new_docs.lock() {
-            v.push(doc.clone());
-        }
-        if let Err(e) = writer.add_document(doc) {
-            self.fail(e.into());
-            return;
+            v.push(doc);
         }
         let done = self.added.fetch_add(1, Ordering::Relaxed) + 1;
         if done.is_multiple_of(256) || done == self.total {
             (self.progress)(done, self.total);
-        }
-    }
-
-    fn fail(&self, e: SearchError) {
-        if let Ok(mut f) = self.failed.lock()
-            && f.is_none()
-        {
-            *f = Some(e);
         }
     }
 
@@ -304,13 +262,47 @@ impl<'p> Update<'p> {
         kept: &[FileStamp],
         folder: Option<Listed>,
     ) -> Result<BuildReport, SearchError> {
-        if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
-            return Err(e);
-        }
         self.before = None;
-        let (Some(mut w), Some(index)) = (self.writer.take(), self.index.take()) else {
+        let Some(index) = self.index.take() else {
             return Err(SearchError::BuildState("the build was already finished"));
         };
+        let new_docs = std::mem::take(
+            &mut *self
+                .new_docs
+                .lock()
+                .map_err(|_| SearchError::BuildState("a thread adding cases failed"))?,
+        );
+        // The old versions are cut too, for the statistics they take away.
+        let texts = self
+            .old_docs
+            .iter()
+            .chain(&new_docs)
+            .flat_map(|d| self.fields.word_texts(d));
+        let mut jieba = segmenter::segmenter_for(library, texts);
+        let lexicon = Lexicon::of(&mut jieba, library);
+        writer::register_tokenizers(&index, Arc::new(jieba));
+        let threads = if new_docs.len() > 256 {
+            writer::build_threads()
+        } else {
+            1
+        };
+        let heap = if threads > 1 {
+            writer::WRITER_HEAP_BYTES
+        } else {
+            // tantivy's least; a few cases need no more.
+            15_000_000
+        };
+        let mut w: IndexWriter = index.writer_with_num_threads(threads, heap)?;
+        // Merges are decided and run below, not in the background.
+        w.set_merge_policy(Box::new(NoMergePolicy));
+        for id in &self.replaced {
+            // Only documents added before this delete go: the new versions, added after,
+            // stay.
+            w.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        for doc in &new_docs {
+            w.add_document(doc.clone())?;
+        }
         w.commit()?;
         let metas = index.searchable_segment_metas()?;
         let mut merged = 0;
@@ -328,19 +320,16 @@ impl<'p> Update<'p> {
                 ));
             }
         };
-        let new_docs = std::mem::take(
-            &mut *self
-                .new_docs
-                .lock()
-                .map_err(|_| SearchError::BuildState("a thread adding cases failed"))?,
-        );
         let removed = IndexStats::of_documents(&index, std::mem::take(&mut self.old_docs))?;
         let added = IndexStats::of_documents(&index, new_docs)?;
         let stats = prev_stats.updated(&removed, &added);
         stats.write(&self.gen_dir)?;
 
-        let mut vocab = std::mem::take(&mut self.extra_vocab);
-        writer::indexed_words(&index, &self.fields, &self.jieba, &mut vocab)?;
+        let mut vocab: BTreeSet<String> = segmenter::extra_words(library)
+            .into_iter()
+            .filter(|w| lexicon.has(w))
+            .collect();
+        segmenter::indexed_words(&index, &self.fields, &lexicon, &mut vocab)?;
         let reader = index.reader()?;
         let searcher = reader.searcher();
         let cases = searcher.num_docs() as usize;
@@ -348,9 +337,7 @@ impl<'p> Update<'p> {
         drop(searcher);
         drop(reader);
         drop(index);
-        let jieba = std::mem::replace(&mut self.jieba, Arc::new(Jieba::empty()));
-        let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| writer::full_segmenter(library));
-        let words = writer::compact_dictionary(&vocab, &mut jieba);
+        let words = segmenter::compact_dictionary(&vocab, &lexicon);
         store::write_synced(&self.gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
         let catalog =
             fs::read(self.prev.path.join(store::CATALOG_FILE)).map_err(|e| SearchError::Io {
@@ -399,7 +386,6 @@ impl Drop for Update<'_> {
     fn drop(&mut self) {
         if self.lock.is_some() {
             self.before.take();
-            drop(self.writer.take());
             self.index.take();
             let _ = fs::remove_dir_all(&self.gen_dir);
         }

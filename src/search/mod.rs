@@ -22,6 +22,7 @@ pub mod rank;
 mod read_dir;
 pub mod schema;
 pub mod searcher;
+pub mod segmenter;
 pub mod snippet;
 pub mod stats;
 pub mod store;

@@ -2,6 +2,7 @@
 //! [`Case`] becomes a tantivy document.
 
 use tantivy::TantivyDocument;
+use tantivy::schema::Value;
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -106,6 +107,21 @@ impl Fields {
             checked_year: f("checked_year")?,
             case_json: f("case_json")?,
         })
+    }
+
+    /// The texts of `doc` the word tokenizer cuts, one per field value: what a segmenter
+    /// for these documents must know the words of.
+    pub fn word_texts<'d>(&self, doc: &'d TantivyDocument) -> impl Iterator<Item = &'d str> {
+        let words = [
+            self.title,
+            self.title_en,
+            self.topics_text,
+            self.body,
+            self.lessons,
+        ];
+        doc.field_values()
+            .filter(move |(f, _)| words.contains(f))
+            .filter_map(|(_, v)| v.as_str())
     }
 
     /// The index document for a case; `plain` is its body as plain text. Text is

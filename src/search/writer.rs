@@ -3,7 +3,6 @@
 //! compact dictionary that lets queries segment text without loading the full one.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +19,7 @@ use super::SearchError;
 use super::analysis::{BIGRAM_TOKENIZER, BigramTokenizer, WORD_TOKENIZER, WordTokenizer};
 use super::build_dir::BuildDirectory;
 use super::schema;
+use super::segmenter::{Lexicon, compact_dictionary, extra_words, full_segmenter, indexed_words};
 use super::stats::IndexStats;
 use super::store::{self, GenerationMeta, IndexDir};
 use crate::library::source::{Listed, Stamps};
@@ -88,74 +88,6 @@ impl std::fmt::Display for BuildKind {
     }
 }
 
-/// A private-use character that never occurs in text: the compact dictionary gives it the
-/// frequency mass of all words it leaves out, so word probabilities stay what they are in
-/// the full dictionary and segmentation does not drift.
-const FILLER_WORD: &str = "\u{e000}";
-
-/// jieba's default dictionary being loaded on a thread of its own (see [`preload_segmenter`]).
-static PRELOADED: std::sync::Mutex<Option<std::thread::JoinHandle<Jieba>>> =
-    std::sync::Mutex::new(None);
-
-/// Starts loading jieba's default dictionary in the background, for the next
-/// [`full_segmenter`]. Loading it is most of the fixed cost of a build (about 100 ms); a
-/// build that first lists, hashes and reads library files has it ready by the time it
-/// segments. Does nothing when a load is already waiting.
-pub fn preload_segmenter() {
-    if let Ok(mut slot) = PRELOADED.lock()
-        && slot.is_none()
-    {
-        *slot = std::thread::Builder::new()
-            .name("jieba-dict".into())
-            .spawn(Jieba::new)
-            .ok();
-    }
-}
-
-/// jieba's default dictionary: the preloaded one when there is one, else loaded now.
-fn default_segmenter() -> Jieba {
-    let waiting = PRELOADED.lock().ok().and_then(|mut slot| slot.take());
-    waiting.and_then(|h| h.join().ok()).unwrap_or_default()
-}
-
-/// The full segmenter: jieba's default dictionary plus the library's own words.
-pub fn full_segmenter(library: &Library) -> Jieba {
-    let mut jieba = default_segmenter();
-    for e in &library.dict {
-        jieba.add_word(
-            &super::analysis::normalize(&e.word),
-            e.freq,
-            e.tag.as_deref(),
-        );
-    }
-    for w in extra_words(library) {
-        if !jieba.has_word(&w) {
-            jieba.add_word(&w, None, None);
-        }
-    }
-    jieba
-}
-
-/// Words the segmenter must know whether or not a case uses them: the library's dictionary,
-/// every synonym and every Chinese place name, so that a query word is cut as the library
-/// means it and can be matched to its group.
-pub(super) fn extra_words(library: &Library) -> Vec<String> {
-    let mut out: Vec<String> = library.synonyms.iter().flatten().cloned().collect();
-    out.extend(library.dict.iter().map(|e| e.word.clone()));
-    for c in &library.places.cities {
-        out.push(c.name.clone());
-        out.extend(c.aliases.iter().cloned());
-    }
-    for c in &library.places.countries {
-        out.push(c.name.clone());
-        out.extend(c.aliases.iter().cloned());
-    }
-    out.into_iter()
-        .map(|w| super::analysis::normalize(&w))
-        .filter(|w| has_cjk(w))
-        .collect()
-}
-
 /// Registers the analyzers on an index (they are not stored in it).
 pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
     let t = index.tokenizers();
@@ -189,7 +121,8 @@ pub struct Builder<'p> {
     index: Option<Index>,
     writer: Option<IndexWriter>,
     fields: schema::Fields,
-    jieba: Arc<Jieba>,
+    /// The full segmenter's words and frequencies, for the compact dictionary.
+    lexicon: Lexicon,
     /// Words the segmenter must know whatever the cases hold.
     extra_vocab: BTreeSet<String>,
     added: AtomicUsize,
@@ -226,7 +159,9 @@ impl<'p> Builder<'p> {
         let started = Instant::now();
         let built_at_ns = store::now_ns();
         let gen_dir = dir.new_generation(&lock)?;
-        let jieba = Arc::new(full_segmenter(library));
+        let mut jieba = full_segmenter(library);
+        let lexicon = Lexicon::of(&mut jieba, library);
+        let jieba = Arc::new(jieba);
         let (schema, fields) = schema::build();
         // The stored cases are half the index; zstd keeps them 20 % smaller than lz4 for
         // about 8 % more build time (10k cases: 69.9 -> 63.3 MB, 8.5 -> 9.2 s).
@@ -251,7 +186,7 @@ impl<'p> Builder<'p> {
             index: Some(index),
             writer: Some(writer),
             fields,
-            jieba,
+            lexicon,
             extra_vocab,
             added: AtomicUsize::new(0),
             total,
@@ -306,16 +241,12 @@ impl<'p> Builder<'p> {
         }
         writer.wait_merging_threads()?;
         let mut vocab = std::mem::take(&mut self.extra_vocab);
-        indexed_words(&index, &self.fields, &self.jieba, &mut vocab)?;
+        indexed_words(&index, &self.fields, &self.lexicon, &mut vocab)?;
         // One segment without deletes: tantivy's counts are exact; recorded for the
         // incremental builds that follow.
         IndexStats::of_clean(&index.reader()?.searcher())?.write(&self.gen_dir)?;
-        // The index holds the last other handle on the segmenter; with it closed, the
-        // segmenter can be read word by word.
         drop(index);
-        let jieba = std::mem::replace(&mut self.jieba, Arc::new(Jieba::empty()));
-        let mut jieba = Arc::try_unwrap(jieba).unwrap_or_else(|_| full_segmenter(library));
-        let words = compact_dictionary(&vocab, &mut jieba);
+        let words = compact_dictionary(&vocab, &self.lexicon);
         store::write_synced(&self.gen_dir.join(store::WORDS_FILE), words.as_bytes())?;
         let catalog = Catalog {
             library: library.origin.describe(),
@@ -383,178 +314,4 @@ pub fn build(
         builder.add(case);
     }
     builder.finish(library, None)
-}
-
-fn has_cjk(s: &str) -> bool {
-    s.chars()
-        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c))
-}
-
-/// Total frequency of a jieba dictionary. jieba-rs does not expose it, but prints it.
-fn total_freq(jieba: &Jieba) -> Option<usize> {
-    let dbg = format!("{jieba:?}");
-    let rest = &dbg[dbg.find("total_freq: ")? + "total_freq: ".len()..];
-    rest.split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// Adds to `vocab` the dictionary words a query can meet in this library, read off the
-/// merged index so the build does not segment the text a second time: every word the
-/// word view holds, every two-character word the character view holds (jieba may have
-/// cut the text across it), and every character of the library the dictionary knows (each
-/// starts a term of the character view). A term only deleted cases hold (an incremental
-/// generation's replaced versions) is not the library's: the dictionary is the one a full
-/// rebuild would write.
-pub(super) fn indexed_words(
-    index: &Index,
-    fields: &schema::Fields,
-    jieba: &Jieba,
-    vocab: &mut BTreeSet<String>,
-) -> Result<(), SearchError> {
-    let reader = index.reader()?;
-    let searcher = reader.searcher();
-    let wanted =
-        |w: &str, vocab: &BTreeSet<String>| has_cjk(w) && !vocab.contains(w) && jieba.has_word(w);
-    for seg in searcher.segment_readers() {
-        let deleted = seg.num_deleted_docs();
-        let alive_bits = seg.alive_bitset();
-        // Whether a term's postings hold a live case: certain without reading them when it
-        // is in more cases than were deleted.
-        let live = |inverted: &tantivy::InvertedIndexReader,
-                    info: &tantivy::postings::TermInfo|
-         -> Result<bool, SearchError> {
-            Ok(match alive_bits {
-                Some(alive) if info.doc_freq <= deleted => {
-                    inverted
-                        .read_postings_from_terminfo(
-                            info,
-                            tantivy::schema::IndexRecordOption::Basic,
-                        )?
-                        .doc_freq_given_deletes(alive)
-                        > 0
-                }
-                _ => true,
-            })
-        };
-        for field in [
-            fields.title,
-            fields.title_en,
-            fields.topics_text,
-            fields.body,
-        ] {
-            let inverted = seg.inverted_index(field)?;
-            let mut terms = inverted.terms().stream()?;
-            while terms.advance() {
-                if let Ok(w) = std::str::from_utf8(terms.key())
-                    && wanted(w, vocab)
-                    && live(&inverted, terms.value())?
-                {
-                    vocab.insert(w.to_string());
-                }
-            }
-        }
-        let inverted = seg.inverted_index(fields.chars)?;
-        let mut terms = inverted.terms().stream()?;
-        let mut last_first = None;
-        let mut buf = [0u8; 4];
-        while terms.advance() {
-            let Ok(w) = std::str::from_utf8(terms.key()) else {
-                continue;
-            };
-            let first = w.chars().next();
-            // A first character is settled once a live term starts with it (or it is not
-            // wanted); until then each of its terms is a candidate.
-            let new_first = first != last_first
-                && first.is_some_and(|c| wanted(c.encode_utf8(&mut buf), vocab));
-            if first != last_first && !new_first {
-                last_first = first;
-            }
-            let want_word = wanted(w, vocab);
-            if !(new_first || want_word) || !live(&inverted, terms.value())? {
-                continue;
-            }
-            if want_word {
-                vocab.insert(w.to_string());
-            }
-            if new_first {
-                last_first = first;
-                if let Some(c) = first {
-                    vocab.insert(c.encode_utf8(&mut buf).to_string());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The exact frequency of a dictionary word. jieba-rs keeps it private, but `add_word`
-/// moves the dictionary's total by the difference between the new and the old frequency,
-/// and the total is printed by `Debug`: set the word to 1, read the old value off the
-/// total, put it back.
-fn word_freq(jieba: &mut Jieba, word: &str) -> Option<usize> {
-    let before = total_freq(jieba)?;
-    jieba.add_word(word, Some(1), None);
-    let after = total_freq(jieba)?;
-    let freq = (before + 1).checked_sub(after)?;
-    jieba.add_word(word, Some(freq), None);
-    Some(freq)
-}
-
-/// The dictionary words in `vocab` with their exact frequencies, in jieba's format, plus
-/// one filler entry holding the frequency of every word left out.
-pub(super) fn compact_dictionary(vocab: &BTreeSet<String>, jieba: &mut Jieba) -> String {
-    let mut out = String::with_capacity(vocab.len() * 12);
-    let mut kept = 0usize;
-    for w in vocab {
-        let Some(freq) = word_freq(jieba, w) else {
-            continue;
-        };
-        kept += freq;
-        let _ = writeln!(out, "{w} {freq}");
-    }
-    if let Some(total) = total_freq(jieba)
-        && total > kept
-    {
-        let _ = writeln!(out, "{FILLER_WORD} {}", total - kept);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exact_frequencies_are_read_and_restored() {
-        let mut j = Jieba::empty();
-        j.add_word("口袋公园", Some(30), None);
-        j.add_word("公园", Some(70), None);
-        assert_eq!(word_freq(&mut j, "公园"), Some(70));
-        assert_eq!(word_freq(&mut j, "口袋公园"), Some(30));
-        assert_eq!(total_freq(&j), Some(100));
-        let full = Jieba::new();
-        let mut probe = Jieba::new();
-        // The full dictionary's frequencies survive a round trip through the compact one.
-        let vocab: BTreeSet<String> = ["城市", "公园", "城市公园", "城市更新", "更新"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let compact =
-            Jieba::with_dict(&mut compact_dictionary(&vocab, &mut probe).as_bytes()).unwrap();
-        for text in ["城市公园", "城市更新", "公园城市更新"] {
-            let a: Vec<&str> = full.cut(text, true).iter().map(|t| t.word).collect();
-            let b: Vec<&str> = compact.cut(text, true).iter().map(|t| t.word).collect();
-            assert_eq!(a, b, "{text}");
-        }
-    }
-
-    #[test]
-    fn total_frequency_is_read_from_jieba() {
-        let mut j = Jieba::empty();
-        j.add_word("口袋公园", Some(30), None);
-        j.add_word("公园", Some(70), None);
-        assert_eq!(total_freq(&j), Some(100));
-    }
 }
