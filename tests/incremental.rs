@@ -357,7 +357,11 @@ fn segments_stay_bounded_as_cases_are_added_one_by_one() {
         };
         most = most.max(segments);
         merged_once |= merged > 0;
-        let s = Searcher::open(ws.index.current().unwrap()).unwrap();
+        // Every stamp, the ones carried over from the linked generation included, is the
+        // hash of the file as it is.
+        let live = ws.index.current().unwrap();
+        live.verify(true).unwrap();
+        let s = Searcher::open(live).unwrap();
         // Strict matches only (a search would add cases holding most of the words).
         let (total, ids) = s
             .ranked_ids(&Request::new(format!("{tree}林带"), Filters::default(), 10))

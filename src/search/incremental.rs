@@ -364,7 +364,8 @@ impl<'p> Update<'p> {
             .lock
             .take()
             .ok_or(SearchError::BuildState("the build lost its lock"))?;
-        self.dir.publish(&self.gen_dir, &meta, &lock)?;
+        self.dir
+            .publish(&self.gen_dir, &meta, Some(&self.prev), &lock)?;
         let (added, edited, removed) = self.counts;
         Ok(BuildReport {
             cases,

@@ -319,16 +319,18 @@ impl IndexDir {
     }
 
     /// Makes `gen_dir` durable and live, then removes generations nothing should still use.
-    /// `meta.files` is filled in here, from the files as they are on disk.
+    /// `meta.files` is filled in here, from the files as they are on disk; `linked_from`
+    /// is the generation an incremental build hard-linked its segment files from.
     pub fn publish(
         &self,
         gen_dir: &Path,
         meta: &GenerationMeta,
+        linked_from: Option<&Generation>,
         lock: &BuildLock,
     ) -> Result<(), SearchError> {
         let mut meta = meta.clone();
         write_synced(&gen_dir.join(STAMPS_FILE), meta.stamps.as_bytes())?;
-        meta.files = seal_files(gen_dir)?;
+        meta.files = seal_files(gen_dir, linked_from)?;
         let meta_json = serde_json::to_vec_pretty(&meta).map_err(SearchError::Json)?;
         let meta_path = gen_dir.join(META_FILE);
         write_synced(&meta_path, &seal(meta_json))?;
@@ -494,7 +496,14 @@ fn hash_file(path: &Path) -> io::Result<(u128, File)> {
 /// Syncs every file of a finished generation to disk and stamps it, so that a later open
 /// can tell it is as built. Lock files tantivy left are removed: no one writes to a
 /// published generation, so no one needs them.
-fn seal_files(gen_dir: &Path) -> Result<Vec<FileStamp>, SearchError> {
+///
+/// A file hard-linked from `linked_from` (the same inode, with the size and time that
+/// generation sealed it with) keeps its stamp and is already on disk: at 100k cases that
+/// spares an incremental build reading its 700 MB of segments to hash them again.
+fn seal_files(
+    gen_dir: &Path,
+    linked_from: Option<&Generation>,
+) -> Result<Vec<FileStamp>, SearchError> {
     let mut files = Vec::new();
     for entry in fs::read_dir(gen_dir).map_err(|e| io_err(gen_dir, e))? {
         let entry = entry.map_err(|e| io_err(gen_dir, e))?;
@@ -508,6 +517,10 @@ fn seal_files(gen_dir: &Path) -> Result<Vec<FileStamp>, SearchError> {
         }
         if is_lock(&name) {
             let _ = fs::remove_file(&path);
+            continue;
+        }
+        if let Some(stamp) = linked_from.and_then(|g| linked_stamp(g, &name, &path)) {
+            files.push(stamp);
             continue;
         }
         let (hash, file) = hash_file(&path).map_err(|e| io_err(&path, e))?;
@@ -525,6 +538,21 @@ fn seal_files(gen_dir: &Path) -> Result<Vec<FileStamp>, SearchError> {
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// `prev`'s stamp of its file `name` when `path` is that very file, unchanged since.
+fn linked_stamp(prev: &Generation, name: &str, path: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let files = &prev.meta.files;
+    let stamp = &files[files.binary_search_by(|f| f.name.as_str().cmp(name)).ok()?];
+    let ours = fs::symlink_metadata(path).ok()?;
+    let theirs = fs::symlink_metadata(prev.path.join(name)).ok()?;
+    (ours.is_file()
+        && ours.ino() == theirs.ino()
+        && ours.dev() == theirs.dev()
+        && ours.len() == stamp.len
+        && mtime_ns(&ours) == stamp.mtime_ns)
+        .then(|| stamp.clone())
 }
 
 /// Checks that a generation's files are the ones its build stamped: each must be there,

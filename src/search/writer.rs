@@ -274,7 +274,7 @@ impl<'p> Builder<'p> {
             .ok_or(SearchError::BuildState("the build lost its lock"))?;
         // Until it is live, a failure (a full disk, say) leaves the generation to `Drop`,
         // which removes it with the lock still held.
-        self.dir.publish(&self.gen_dir, &meta, lock)?;
+        self.dir.publish(&self.gen_dir, &meta, None, lock)?;
         // Live now: release the lock, and with it `Drop`'s claim on the folder.
         drop(self.lock.take());
         Ok(BuildReport {
