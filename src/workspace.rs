@@ -179,8 +179,9 @@ impl Workspace {
         on_wait: impl FnOnce(),
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
-        // Whatever kind of build follows, it segments with the full dictionary.
-        search::segmenter::preload_segmenter();
+        if full {
+            search::segmenter::preload_segmenter();
+        }
         // Decided with the lock held: the generation to build on is the one live now.
         let lock = self.index.lock(on_wait)?;
         // Before anything is listed: an entry changed after this moves the folder's times,
@@ -255,6 +256,10 @@ impl Workspace {
         folder: Option<Listed>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<BuildReport, WorkspaceError> {
+        // Only a full build loads jieba's whole dictionary (an incremental one finds the
+        // words it needs in the compiled FST): loading starts here, on a thread of its
+        // own, while the library is read.
+        search::segmenter::preload_segmenter();
         let pending = library::open(&self.origin)?;
         let builder = search::Builder::start_locked(
             &self.index,
