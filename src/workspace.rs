@@ -220,13 +220,12 @@ impl Workspace {
         let Origin::Dir(dir) = &self.origin else {
             return Ok(Err("the built-in library is indexed whole".into()));
         };
-        let Some(current) = self.index.current() else {
-            return Ok(Err("no index yet".into()));
+        // Missing, damaged or another version's: why is what `open_current` says.
+        let current = match self.index.open_current() {
+            Ok(c) => c,
+            Err(why) => return Ok(Err(why)),
         };
         let meta = &current.meta;
-        if meta.tool != store::tool_version() {
-            return Ok(Err(format!("built by duibiao {}", meta.tool)));
-        }
         if meta.library != self.origin.describe() {
             return Ok(Err(format!("built from {}", meta.library)));
         }

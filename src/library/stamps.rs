@@ -212,12 +212,12 @@ impl Stamps {
 
     /// The stamps in name order.
     pub fn iter(&self) -> impl Iterator<Item = StampRef<'_>> + '_ {
-        // Every index below the count was checked by `from_bytes`.
-        (0..self.count).filter_map(|i| self.get(i))
+        self.range(0, self.count)
     }
 
     /// The stamps from `from` on, `n` of them at most.
     pub fn range(&self, from: usize, n: usize) -> impl Iterator<Item = StampRef<'_>> + '_ {
+        // Every index below the count was checked by `from_bytes`.
         (from..from.saturating_add(n).min(self.count)).filter_map(|i| self.get(i))
     }
 

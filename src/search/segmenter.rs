@@ -67,25 +67,19 @@ pub fn segmenter_for<'t>(library: &Library, texts: impl IntoIterator<Item = &'t 
         return full_segmenter(library);
     };
     let own: Vec<String> = library_words(library);
-    let mut found = HashMap::new();
+    let mut found: HashMap<&str, usize> = HashMap::new();
     for text in texts {
+        dictionary_words_in(fst, text, &mut found);
+    }
+    for text in &own {
         dictionary_words_in(fst, text, &mut found);
     }
     let mut jieba = Jieba::empty();
     let mut kept = 0usize;
-    let mut add = |jieba: &mut Jieba, found: &mut HashMap<&str, usize>| {
-        for (word, freq) in found.drain() {
-            if !jieba.has_word(word) {
-                jieba.add_word(word, Some(freq), None);
-                kept = kept.saturating_add(freq);
-            }
-        }
-    };
-    add(&mut jieba, &mut found);
-    for text in &own {
-        dictionary_words_in(fst, text, &mut found);
+    for (word, freq) in found {
+        jieba.add_word(word, Some(freq), None);
+        kept = kept.saturating_add(freq);
     }
-    add(&mut jieba, &mut found);
     jieba.add_word(FILLER_WORD, Some(DICT_TOTAL.saturating_sub(kept)), None);
     add_library_words(&mut jieba, library);
     jieba
