@@ -560,11 +560,11 @@ fn bench_build_peers(name: &str, lib: &Path, work: &Path, old: Option<&Path>, ro
     }
 }
 
-fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, rounds: usize) {
-    let new = Path::new(BIN);
-    let lib = work.join(format!("inc-lib-{name}"));
-    let _ = fs::remove_dir_all(&lib);
-    fs::create_dir_all(&lib).unwrap();
+/// A fresh copy of the library `src` at `lib`: its case files, sorted. Files are copied in
+/// the order `src` lists them.
+fn copy_library(src: &Path, lib: &Path) -> Vec<PathBuf> {
+    let _ = fs::remove_dir_all(lib);
+    fs::create_dir_all(lib).unwrap();
     let mut cases = Vec::new();
     for e in fs::read_dir(src).unwrap() {
         let p = e.unwrap().path();
@@ -577,6 +577,13 @@ fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, ro
         }
     }
     cases.sort();
+    cases
+}
+
+fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, rounds: usize) {
+    let new = Path::new(BIN);
+    let lib = work.join(format!("inc-lib-{name}"));
+    let cases = copy_library(src, &lib);
     let mut bins: Vec<(&str, &Path)> = vec![("new", new)];
     if let Some(o) = old {
         bins.insert(0, ("old", o));
@@ -635,32 +642,7 @@ fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, ro
             full[b].push(run_bin(bin, &lib, &index_of(tag), args));
         }
     }
-    // The staleness check in process, both ways alternated, on the new binary's index.
-    let generation = IndexDir::new(index_of("new")).current().unwrap();
-    let trusted = generation.trust();
-    let check = || source::unchanged(&lib, &generation.meta.stamps, &trusted).unwrap();
-    if let source::Check::Unchanged {
-        settled: Some(trust),
-    } = check()
-    {
-        generation.record_settled(&trust);
-    }
-    let trusted = generation.trust();
-    let n = (2_000_000 / cases.len().max(1)).clamp(5, 200);
-    // The old check had its stamps decoded before it ran.
-    let decoded = generation.meta.stamps.to_vec();
-    let (mut new_check, mut old_check) = (Vec::new(), Vec::new());
-    for _ in 0..n {
-        let t = Instant::now();
-        assert!(matches!(
-            source::unchanged(&lib, &generation.meta.stamps, &trusted).unwrap(),
-            source::Check::Unchanged { .. }
-        ));
-        new_check.push(t.elapsed());
-        let t = Instant::now();
-        std::hint::black_box(old_style_check(&lib, &decoded, trusted.since_ns));
-        old_check.push(t.elapsed());
-    }
+    let (nc, oc) = staleness_checks(&lib, &index_of("new"), cases.len());
     let new_i = bins.len() - 1;
     let full_new = median_of(full[new_i].clone());
     let line = |label: &str, v: &[Vec<Duration>]| {
@@ -698,13 +680,44 @@ fn bench_incremental(name: &str, src: &Path, work: &Path, old: Option<&Path>, ro
         ms(rgm),
         median_of(fresh[new_i].clone()).as_secs_f64() / rgm.as_secs_f64()
     );
-    let (nc, oc) = (median_of(new_check), median_of(old_check));
     println!(
         "| {name} | staleness check in process | new {:.0} µs, as before {:.0} µs | {:.2}× |",
         nc.as_secs_f64() * 1e6,
         oc.as_secs_f64() * 1e6,
         nc.as_secs_f64() / oc.as_secs_f64()
     );
+}
+
+/// The staleness check in process, this code's and the one before incremental generations
+/// (`old_style_check`), alternated on `index`, built from `lib` of `cases` cases: the
+/// medians of each.
+fn staleness_checks(lib: &Path, index: &Path, cases: usize) -> (Duration, Duration) {
+    let generation = IndexDir::new(index).current().unwrap();
+    let trusted = generation.trust();
+    let check = || source::unchanged(lib, &generation.meta.stamps, &trusted).unwrap();
+    if let source::Check::Unchanged {
+        settled: Some(trust),
+    } = check()
+    {
+        generation.record_settled(&trust);
+    }
+    let trusted = generation.trust();
+    let n = (2_000_000 / cases.max(1)).clamp(5, 200);
+    // The old check had its stamps decoded before it ran.
+    let decoded = generation.meta.stamps.to_vec();
+    let (mut new_check, mut old_check) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let t = Instant::now();
+        assert!(matches!(
+            source::unchanged(lib, &generation.meta.stamps, &trusted).unwrap(),
+            source::Check::Unchanged { .. }
+        ));
+        new_check.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(old_style_check(lib, &decoded, trusted.since_ns));
+        old_check.push(t.elapsed());
+    }
+    (median_of(new_check), median_of(old_check))
 }
 
 /// The word after `--name` on the command line.
@@ -750,6 +763,31 @@ fn main() {
             eprintln!("generating {n} cases…");
             generate(&shipped, &dir, n);
             bench_build_peers(&n.to_string(), &dir, &work, old.as_deref(), rounds);
+        }
+        return;
+    }
+
+    // `--check`: only the staleness check in process, on the library and index the last
+    // `--incremental` run left (each built first when missing).
+    if args.iter().any(|a| a == "--check") {
+        println!("| library | new check µs | as before µs | ratio |");
+        println!("|---|---|---|---|");
+        for n in sizes {
+            let lib = work.join(format!("inc-lib-{n}"));
+            let index = work.join(format!("inc-index-{n}-new"));
+            if !lib.is_dir() {
+                let dir = work.join(format!("lib-{n}"));
+                generate(&shipped, &dir, n);
+                copy_library(&dir, &lib);
+            }
+            run_bin(Path::new(BIN), &lib, &index, &["index"]);
+            let (nc, oc) = staleness_checks(&lib, &index, n);
+            println!(
+                "| {n} | {:.0} | {:.0} | {:.2}× |",
+                nc.as_secs_f64() * 1e6,
+                oc.as_secs_f64() * 1e6,
+                nc.as_secs_f64() / oc.as_secs_f64()
+            );
         }
         return;
     }

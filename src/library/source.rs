@@ -504,7 +504,13 @@ pub fn unchanged(dir: &Path, recorded: &Stamps, trust: &Trust) -> Result<Check, 
         }
     };
     let (mut compared, mut settled) = (false, true);
-    for (stamp, listed) in recorded.iter().zip(&listed) {
+    // The folder's listing is in name order; the fast path's stats are in stat order.
+    let stamps: Box<dyn Iterator<Item = StampRef<'_>>> = if read_folder {
+        Box::new(recorded.iter())
+    } else {
+        Box::new(recorded.in_stat_order())
+    };
+    for (stamp, listed) in stamps.zip(&listed) {
         let name = stamp.name;
         // Each file's metadata is its symlink target's, as the listing gives it.
         if listed.len != stamp.len {
@@ -589,7 +595,7 @@ mod folder {
 
     use super::{Listed, PARALLEL_FROM, Stamps, stat_threads};
 
-    /// The metadata of every recorded file, in order, looked up by name in the folder
+    /// The metadata of every recorded file, in stat order, looked up by name in the folder
     /// (following symlinks, as the listing does); `None` when the folder opened is not
     /// `expected` (it was swapped for another since it was checked), its file system's
     /// folder times cannot be relied on, or a file is gone or no longer a regular file:
@@ -609,34 +615,36 @@ mod folder {
         if opened.as_ref() != Some(expected) || !times_follow_entries(&fd) {
             return None;
         }
-        // The names are NUL-terminated where they lie: nothing is copied per call.
+        // The names are NUL-terminated where they lie: nothing is copied per call. Each
+        // part is a run of the stat order (see `Stamps`).
         let stat = |from: usize, n: usize| -> Option<Vec<Listed>> {
-            let part = recorded.range(from, n);
             let mut out = Vec::with_capacity(n);
-            for s in part {
-                let st = rustix::fs::statat(&fd, s.c_name, AtFlags::empty()).ok()?;
+            for k in from..from + n {
+                let name = recorded.c_name_in_stat_order(k)?;
+                let st = rustix::fs::statat(&fd, name, AtFlags::empty()).ok()?;
                 if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
                     return None;
                 }
                 out.push(listed(&st));
             }
-            (out.len() == n).then_some(out)
+            Some(out)
         };
         let threads = stat_threads();
-        if recorded.len() < PARALLEL_FROM || threads < 2 {
-            return stat(0, recorded.len());
+        let len = recorded.len();
+        if len < PARALLEL_FROM || threads < 2 {
+            return stat(0, len);
         }
-        let chunk = recorded.len().div_ceil(threads);
+        let chunk = len.div_ceil(threads);
         // This thread takes the first part itself.
         std::thread::scope(|s| {
-            let parts: Vec<_> = (1..threads)
+            let rest: Vec<_> = (1..threads)
                 .map(|t| t * chunk)
-                .filter(|&from| from < recorded.len())
-                .map(|from| s.spawn(move || stat(from, chunk.min(recorded.len() - from))))
+                .filter(|&from| from < len)
+                .map(|from| s.spawn(move || stat(from, chunk.min(len - from))))
                 .collect();
-            let mut all = stat(0, chunk.min(recorded.len()))?;
-            all.reserve(recorded.len() - all.len());
-            for p in parts {
+            let mut all = stat(0, chunk.min(len))?;
+            all.reserve(len - all.len());
+            for p in rest {
                 // A stat does not panic; a worker that did proves nothing.
                 all.extend(p.join().ok()??);
             }
@@ -754,8 +762,11 @@ mod tests {
     fn a_same_size_edit_in_a_large_folder_is_seen() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for i in 0..PARALLEL_FROM + BATCH {
-            fs::write(d.join(format!("c{i:05}.md")), "口袋公园").unwrap();
+        // Made in reverse name order, so the stat order (by inode) is not the name order,
+        // and of sizes that differ, so a stat paired with another file's stamp shows.
+        let text = |i: usize| format!("口袋公园{}", "。".repeat(i % 5));
+        for i in (0..PARALLEL_FROM + BATCH).rev() {
+            fs::write(d.join(format!("c{i:05}.md")), text(i)).unwrap();
         }
         let names: Vec<String> = list_dir(d)
             .unwrap()
@@ -782,7 +793,8 @@ mod tests {
         }
         // The same number of bytes, in a file far from the first worker's share.
         let last = names.last().unwrap();
-        fs::write(d.join(last), "口袋绿地").unwrap();
+        let edited = text(names.len() - 1).replace("公园", "绿地");
+        fs::write(d.join(last), edited).unwrap();
         assert!(
             stands(d, &recorded, &trusts[1]),
             "an edit leaves the names as they were"

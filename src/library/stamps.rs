@@ -8,34 +8,47 @@
 //! NUL-terminated for the `fstatat` that looks it up.
 //!
 //! Layout, little-endian:
-//! - the magic `duibst04`;
+//! - the magic `duibst05`;
 //! - the folder's metadata: a flag byte (1 when recorded), its size (u64), modification
 //!   and status-change times (u128 nanoseconds) and inode (u64);
-//! - the count (u64), then one record per stamp: content hash (u128), size (u64),
-//!   modification and status-change times (u64 nanoseconds, which last until the year
-//!   2554; a later time is stored as the largest and only ever makes a file look changed),
-//!   inode (u64), and where its name ends in the names (u32);
-//! - the names, sorted, each followed by a NUL;
+//! - the count (u64), then one record per stamp, in stat order (below): content hash
+//!   (u128), size (u64), modification and status-change times (u64 nanoseconds, which last
+//!   until the year 2554; a later time is stored as the largest and only ever makes a file
+//!   look changed), inode (u64), and where its name ends in the names (u32);
+//! - the name order: for each name in sorted order, the position of its record (u32);
+//! - the names, in stat order, each followed by a NUL;
 //! - last, the xxh3-128 of everything before it.
+//!
+//! Stat order is by recorded inode. The kernel then walks its inode and dentry caches in
+//! about the order it filled them, and the check reads the records and names front to
+//! back: at 100k files, `fstatat` in name order took 95 ms on two cores against 70 ms in
+//! inode order (a C loop over the same folder), and the check's own reads of records in
+//! any other order than they lie missed the cache on every file.
 
 use std::ffi::CStr;
 
 use super::source::{FileStamp, Listed};
 
-const MAGIC: &[u8; 8] = b"duibst04";
+const MAGIC: &[u8; 8] = b"duibst05";
 const FOLDER_BYTES: usize = 1 + 8 + 16 + 16 + 8;
 const RECORD_BYTES: usize = 16 + 8 + 8 + 8 + 8 + 4;
 const SUM_BYTES: usize = 16;
+const RECORDS_AT: usize = MAGIC.len() + FOLDER_BYTES + 8;
 
-/// A generation's stamps, sorted by name, with the library folder's metadata.
+/// A generation's stamps, with the library folder's metadata: read in name order
+/// ([`Stamps::get`], [`Stamps::iter`]) or in the order a check `stat`s them
+/// ([`Stamps::in_stat_order`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamps {
     /// The encoded form, checked: every accessor below reads within it.
     bytes: Vec<u8>,
     folder: Option<Listed>,
     count: usize,
-    /// Where the names begin.
-    names_at: usize,
+    /// Where the name order begins.
+    by_name_at: usize,
+    /// The names with their NULs, checked once as UTF-8: a stamp's name is then a slice,
+    /// not a validation per file per check.
+    names: Box<str>,
 }
 
 /// One stamp, borrowed from [`Stamps`].
@@ -74,12 +87,18 @@ fn time_u64(ns: u128) -> u64 {
     u64::try_from(ns).unwrap_or(u64::MAX)
 }
 
+fn u32_of(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 impl Stamps {
     /// Encodes `stamps` (sorted by name, as a library lists them) and the folder's metadata.
     pub fn new(folder: Option<&Listed>, stamps: &[FileStamp]) -> Stamps {
+        let mut stat_order: Vec<&FileStamp> = stamps.iter().collect();
+        stat_order.sort_by_key(|s| s.ino);
         let names: usize = stamps.iter().map(|s| s.name.len() + 1).sum();
         let mut out =
-            Vec::with_capacity(MAGIC.len() + FOLDER_BYTES + 8 + stamps.len() * RECORD_BYTES);
+            Vec::with_capacity(RECORDS_AT + stamps.len() * (RECORD_BYTES + 4) + names + SUM_BYTES);
         out.extend_from_slice(MAGIC);
         let none = Listed::default();
         out.push(u8::from(folder.is_some()));
@@ -90,7 +109,7 @@ impl Stamps {
         out.extend_from_slice(&f.ino.to_le_bytes());
         out.extend_from_slice(&(stamps.len() as u64).to_le_bytes());
         let mut end = 0usize;
-        for s in stamps {
+        for s in &stat_order {
             end += s.name.len();
             out.extend_from_slice(&s.hash.to_le_bytes());
             out.extend_from_slice(&s.len.to_le_bytes());
@@ -98,11 +117,15 @@ impl Stamps {
             out.extend_from_slice(&time_u64(s.ctime_ns).to_le_bytes());
             out.extend_from_slice(&s.ino.to_le_bytes());
             // Names are file names a folder listed: far below 4 GiB in all.
-            out.extend_from_slice(&u32::try_from(end).unwrap_or(u32::MAX).to_le_bytes());
+            out.extend_from_slice(&u32_of(end).to_le_bytes());
             end += 1;
         }
-        out.reserve(names + SUM_BYTES);
-        for s in stamps {
+        let mut by_name: Vec<u32> = (0..stat_order.len()).map(u32_of).collect();
+        by_name.sort_by_key(|&k| stat_order.get(k as usize).map(|s| s.name.as_str()));
+        for k in by_name {
+            out.extend_from_slice(&k.to_le_bytes());
+        }
+        for s in &stat_order {
             out.extend_from_slice(s.name.as_bytes());
             out.push(0);
         }
@@ -115,7 +138,8 @@ impl Stamps {
             bytes: Vec::new(),
             folder: None,
             count: 0,
-            names_at: 0,
+            by_name_at: 0,
+            names: Box::from(""),
         })
     }
 
@@ -139,8 +163,21 @@ impl Stamps {
             _ => return None,
         };
         let count = usize::try_from(u64_at(r, 0)?).ok()?;
-        let records = r.get(8..)?.get(..count.checked_mul(RECORD_BYTES)?)?;
-        let names_at = body.len() - r.len() + 8 + records.len();
+        let records = body
+            .get(RECORDS_AT..)?
+            .get(..count.checked_mul(RECORD_BYTES)?)?;
+        let by_name_at = RECORDS_AT + records.len();
+        let names_at = by_name_at.checked_add(count.checked_mul(4)?)?;
+        // The name order holds every record once.
+        let mut seen = vec![0u64; count.div_ceil(64)];
+        for k in body.get(by_name_at..names_at)?.chunks_exact(4) {
+            let k = u32::from_le_bytes(k.try_into().ok()?) as usize;
+            let word = seen.get_mut(k / 64).filter(|_| k < count)?;
+            if *word & (1 << (k % 64)) != 0 {
+                return None;
+            }
+            *word |= 1 << (k % 64);
+        }
         let names = body.get(names_at..)?;
         // One pass: each name ends, at a NUL, where the next begins, the last at the end;
         // with no other NUL and valid UTF-8 throughout, every name is whole.
@@ -152,16 +189,15 @@ impl Stamps {
             }
             start = end + 1;
         }
-        if start != names.len()
-            || names.iter().filter(|&&b| b == 0).count() != count
-            || std::str::from_utf8(names).is_err()
-        {
+        if start != names.len() || names.iter().filter(|&&b| b == 0).count() != count {
             return None;
         }
+        let names = Box::from(std::str::from_utf8(names).ok()?);
         Some(Stamps {
             folder,
             count,
-            names_at,
+            by_name_at,
+            names,
             bytes,
         })
     }
@@ -186,42 +222,28 @@ impl Stamps {
 
     /// The `i`th stamp in name order.
     pub fn get(&self, i: usize) -> Option<StampRef<'_>> {
-        let records_at = MAGIC.len() + FOLDER_BYTES + 8;
-        let rec_at = records_at + i.checked_mul(RECORD_BYTES)?;
-        let rec = self
-            .bytes
-            .get(rec_at..rec_at + RECORD_BYTES)
-            .filter(|_| i < self.count)?;
-        let start = match i {
-            0 => 0,
-            _ => u32_at(&self.bytes, rec_at - 4)? as usize + 1,
-        };
-        let end = u32_at(rec, RECORD_BYTES - 4)? as usize;
-        let names = self.bytes.get(self.names_at..)?;
-        let with_nul = names.get(start..=end)?;
-        Some(StampRef {
-            name: std::str::from_utf8(&with_nul[..with_nul.len() - 1]).ok()?,
-            c_name: CStr::from_bytes_with_nul(with_nul).ok()?,
-            hash: u128_at(rec, 0)?,
-            len: u64_at(rec, 16)?,
-            mtime_ns: u128::from(u64_at(rec, 24)?),
-            ctime_ns: u128::from(u64_at(rec, 32)?),
-            ino: u64_at(rec, 40)?,
-        })
+        let k =
+            u32_at(&self.bytes, self.by_name_at + i.checked_mul(4)?).filter(|_| i < self.count)?;
+        self.stored(k as usize)
     }
 
     /// The stamps in name order.
     pub fn iter(&self) -> impl Iterator<Item = StampRef<'_>> + '_ {
-        self.range(0, self.count)
+        (0..self.count).filter_map(|i| self.get(i))
     }
 
-    /// The stamps from `from` on, `n` of them at most.
-    pub fn range(&self, from: usize, n: usize) -> impl Iterator<Item = StampRef<'_>> + '_ {
-        // Every index below the count was checked by `from_bytes`.
-        (from..from.saturating_add(n).min(self.count)).filter_map(|i| self.get(i))
+    /// The stamps in stat order (by recorded inode), as they lie.
+    pub fn in_stat_order(&self) -> impl Iterator<Item = StampRef<'_>> + '_ {
+        (0..self.count).filter_map(|k| self.stored(k))
     }
 
-    /// The position of the stamp named `name`.
+    /// The `k`th name in stat order with its NUL, as `fstatat` takes it.
+    pub fn c_name_in_stat_order(&self, k: usize) -> Option<&CStr> {
+        let (start, end) = self.name_span(k)?;
+        CStr::from_bytes_with_nul(self.names.as_bytes().get(start..=end)?).ok()
+    }
+
+    /// The position in name order of the stamp named `name`.
     pub fn position(&self, name: &str) -> Option<usize> {
         let (mut lo, mut hi) = (0, self.count);
         while lo < hi {
@@ -237,6 +259,38 @@ impl Stamps {
 
     pub fn to_vec(&self) -> Vec<FileStamp> {
         self.iter().map(|s| s.to_stamp()).collect()
+    }
+
+    /// The `k`th stamp as stored (in stat order).
+    fn stored(&self, k: usize) -> Option<StampRef<'_>> {
+        let rec = self.record(k)?;
+        let (start, end) = self.name_span(k)?;
+        Some(StampRef {
+            name: self.names.get(start..end)?,
+            c_name: CStr::from_bytes_with_nul(self.names.as_bytes().get(start..=end)?).ok()?,
+            hash: u128_at(rec, 0)?,
+            len: u64_at(rec, 16)?,
+            mtime_ns: u128::from(u64_at(rec, 24)?),
+            ctime_ns: u128::from(u64_at(rec, 32)?),
+            ino: u64_at(rec, 40)?,
+        })
+    }
+
+    fn record(&self, k: usize) -> Option<&[u8]> {
+        let at = RECORDS_AT + k.checked_mul(RECORD_BYTES)?;
+        self.bytes
+            .get(at..at + RECORD_BYTES)
+            .filter(|_| k < self.count)
+    }
+
+    /// Where the `k`th stored name begins in the names, and where its NUL is.
+    fn name_span(&self, k: usize) -> Option<(usize, usize)> {
+        let end = u32_at(self.record(k)?, RECORD_BYTES - 4)? as usize;
+        let start = match k {
+            0 => 0,
+            _ => u32_at(self.record(k - 1)?, RECORD_BYTES - 4)? as usize + 1,
+        };
+        Some((start, end))
     }
 }
 
@@ -328,8 +382,9 @@ mod tests {
             body.extend_from_slice(&sum.to_le_bytes());
             body
         };
-        let records_at = MAGIC.len() + FOLDER_BYTES + 8;
-        let names_at = records_at + stamps.len() * RECORD_BYTES;
+        let records_at = RECORDS_AT;
+        let order_at = records_at + stamps.len() * RECORD_BYTES;
+        let names_at = order_at + stamps.len() * 4;
         let end_of_first = records_at + RECORD_BYTES - 4;
         let mut moved_end = good[..body_len].to_vec();
         moved_end[end_of_first] += 1;
@@ -341,12 +396,19 @@ mod tests {
         long_count[records_at - 8] = 200;
         let mut bad_flag = good[..body_len].to_vec();
         bad_flag[MAGIC.len()] = 2;
+        // One position twice, another never.
+        let mut twice = good[..body_len].to_vec();
+        twice.copy_within(order_at..order_at + 4, order_at + 4);
+        let mut past_end = good[..body_len].to_vec();
+        past_end[order_at..order_at + 4].copy_from_slice(&3u32.to_le_bytes());
         for (what, body) in [
             ("moved end", moved_end),
             ("NUL inside", nul_inside),
             ("not UTF-8", not_utf8),
             ("count", long_count),
             ("flag", bad_flag),
+            ("order twice", twice),
+            ("order past the end", past_end),
         ] {
             assert_eq!(Stamps::from_bytes(resum(body)), None, "{what}");
         }
@@ -362,8 +424,22 @@ mod tests {
         }
         assert_eq!(table.position("b.md"), None);
         assert_eq!(table.position(""), None);
-        assert_eq!(table.range(1, 5).count(), 2);
-        assert_eq!(table.range(3, 5).count(), 0);
+        assert_eq!(table.get(3), None);
+    }
+
+    #[test]
+    fn files_are_stated_in_inode_order() {
+        let (_, stamps) = sample();
+        let table = Stamps::new(None, &stamps);
+        let by_inode: Vec<&str> = table.in_stat_order().map(|s| s.name).collect();
+        assert_eq!(by_inode, ["plan.yaml", "a.md", "青岛-口袋公园.md"]);
+        assert_eq!(
+            table.c_name_in_stat_order(1).map(CStr::to_bytes),
+            Some(&b"a.md"[..])
+        );
+        assert_eq!(table.c_name_in_stat_order(3), None);
+        // Name order is as given.
+        assert_eq!(table.to_vec(), stamps);
     }
 
     #[test]

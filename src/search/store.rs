@@ -68,7 +68,7 @@ const RECORD_CAP: u64 = 1 << 20;
 const META_CAP: u64 = 256 << 20;
 
 /// Bumped whenever the schema or the analyzers change, so old indexes are rebuilt.
-pub const INDEX_FORMAT: u32 = 8;
+pub const INDEX_FORMAT: u32 = 9;
 
 /// The tool version an index was built by; a different one means stale.
 pub fn tool_version() -> String {
