@@ -350,6 +350,7 @@ fn bench(name: &str, lib_dir: &Path, index_dir: &Path) -> Row {
         |g: &store::Generation| source::unchanged(lib_dir, &g.meta.stamps, &g.trust()).unwrap();
     if let source::Check::Unchanged {
         settled: Some(trust),
+        ..
     } = check(&generation)
     {
         generation.record_settled(&trust);
@@ -697,6 +698,7 @@ fn staleness_checks(lib: &Path, index: &Path, cases: usize) -> (Duration, Durati
     let check = || source::unchanged(lib, &generation.meta.stamps, &trusted).unwrap();
     if let source::Check::Unchanged {
         settled: Some(trust),
+        ..
     } = check()
     {
         generation.record_settled(&trust);
@@ -772,18 +774,27 @@ fn main() {
     if args.iter().any(|a| a == "--check") {
         println!("| library | new check µs | as before µs | ratio |");
         println!("|---|---|---|---|");
-        for n in sizes {
-            let lib = work.join(format!("inc-lib-{n}"));
-            let index = work.join(format!("inc-index-{n}-new"));
+        let libraries =
+            std::iter::once("shipped".to_string()).chain(sizes.iter().map(usize::to_string));
+        for name in libraries {
+            let lib = work.join(format!("inc-lib-{name}"));
+            let index = work.join(format!("inc-index-{name}-new"));
             if !lib.is_dir() {
-                let dir = work.join(format!("lib-{n}"));
-                generate(&shipped, &dir, n);
+                let dir = match name.parse::<usize>() {
+                    Ok(n) => {
+                        let dir = work.join(format!("lib-{n}"));
+                        generate(&shipped, &dir, n);
+                        dir
+                    }
+                    Err(_) => shipped.clone(),
+                };
                 copy_library(&dir, &lib);
             }
             run_bin(Path::new(BIN), &lib, &index, &["index"]);
-            let (nc, oc) = staleness_checks(&lib, &index, n);
+            let cases = library::load(&Origin::Dir(lib.clone())).map_or(0, |l| l.cases.len());
+            let (nc, oc) = staleness_checks(&lib, &index, cases);
             println!(
-                "| {n} | {:.0} | {:.0} | {:.2}× |",
+                "| {name} | {:.0} | {:.0} | {:.2}× |",
                 nc.as_secs_f64() * 1e6,
                 oc.as_secs_f64() * 1e6,
                 nc.as_secs_f64() / oc.as_secs_f64()

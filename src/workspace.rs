@@ -131,7 +131,10 @@ impl Workspace {
         let changed = match &self.origin {
             Origin::Dir(dir) => match source::unchanged(dir, &meta.stamps, &current.trust())? {
                 Check::Changed(why) => Some(why),
-                Check::Unchanged { settled } => {
+                Check::Unchanged { settled, restamped } => {
+                    if !restamped.is_empty() {
+                        current.record_restamped(&restamped);
+                    }
                     if let Some(trust) = settled {
                         current.record_settled(&trust);
                     }

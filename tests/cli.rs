@@ -976,6 +976,19 @@ fn a_settled_folder_still_shows_every_change() {
     // Its bytes back: the metadata moved, the content is compared and found the same.
     fs::write(&path, &before).unwrap();
     assert_eq!(fresh(), 0);
+    // Once that write is past the racy window, a search records the file's new metadata
+    // as standing for its content. Later searches then compare nothing: had one read the
+    // file again, it would have recorded a later `settled` time.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(fresh(), 0);
+    assert!(sb.live().join("stamps.settled.bin").is_file());
+    let settled = fs::read_to_string(sb.live().join("settled")).unwrap();
+    assert_eq!(fresh(), 0);
+    assert_eq!(
+        fs::read_to_string(sb.live().join("settled")).unwrap(),
+        settled
+    );
+    // What follows checks against the recorded metadata.
 
     // An editor's swap file is no library file.
     fs::write(sb.lib().join(".japan-smart-farming.md.swp"), "swap").unwrap();

@@ -467,7 +467,15 @@ pub enum Check {
     /// content and are now old enough that any later change would show in it, or the
     /// folder was read and found as recorded, now old enough to stand for its names.
     /// Recording it spares the next searches that work.
-    Unchanged { settled: Option<Trust> },
+    ///
+    /// `restamped` (only with `settled`) are files whose metadata moved while their content
+    /// did not (touched, copied back, checked out again): their metadata as now seen, which
+    /// the next checks may take as theirs. Without it, every later check would read and
+    /// hash each of them again, until the next build.
+    Unchanged {
+        settled: Option<Trust>,
+        restamped: Vec<(String, Listed)>,
+    },
 }
 
 /// Whether the library still matches `recorded`, the stamps of the files an index was
@@ -504,6 +512,7 @@ pub fn unchanged(dir: &Path, recorded: &Stamps, trust: &Trust) -> Result<Check, 
         }
     };
     let (mut compared, mut settled) = (false, true);
+    let mut restamped = Vec::new();
     // The folder's listing is in name order; the fast path's stats are in stat order.
     let stamps: Box<dyn Iterator<Item = StampRef<'_>>> = if read_folder {
         Box::new(recorded.iter())
@@ -530,21 +539,28 @@ pub fn unchanged(dir: &Path, recorded: &Stamps, trust: &Trust) -> Result<Check, 
             return Ok(Check::Changed(format!("{name} changed")));
         }
         compared = true;
-        // Content read after `started_ns` matched; if the metadata is the recorded one and
-        // old enough, a later change must move it.
-        settled &= same && listed.changed_ns() + RACY_WINDOW_NS < started_ns;
+        // Content read after `started_ns` matched the recorded content; if the metadata was
+        // already old enough, a later change must move it: the metadata now stands for the
+        // recorded content, whether it is the recorded metadata or new.
+        let old_enough = listed.changed_ns() + RACY_WINDOW_NS < started_ns;
+        settled &= old_enough;
+        if !same && old_enough {
+            restamped.push((name.to_string(), *listed));
+        }
     }
     // A listing read after `folder_now` was taken held the recorded names: while the
     // folder keeps that metadata, it holds them still, once it is too old to have moved
     // within the same clock tick.
     let folder = folder_now.filter(|f| read_folder && f.changed_ns() + RACY_WINDOW_NS < started_ns);
     let folder_settles = folder.is_some() && folder != trust.folder;
-    Ok(Check::Unchanged {
-        settled: ((compared || folder_settles) && settled).then_some(Trust {
-            since_ns: started_ns,
-            folder: folder.or(trust.folder),
-        }),
-    })
+    let settled = ((compared || folder_settles) && settled).then_some(Trust {
+        since_ns: started_ns,
+        folder: folder.or(trust.folder),
+    });
+    if settled.is_none() {
+        restamped.clear();
+    }
+    Ok(Check::Unchanged { settled, restamped })
 }
 
 /// Whether a folder whose metadata is `now` holds the names it held when `trust` began:
@@ -788,7 +804,10 @@ mod tests {
         for trust in &trusts {
             assert_eq!(
                 unchanged(d, &recorded, trust).unwrap(),
-                Check::Unchanged { settled: None }
+                Check::Unchanged {
+                    settled: None,
+                    restamped: Vec::new()
+                }
             );
         }
         // The same number of bytes, in a file far from the first worker's share.
@@ -847,14 +866,20 @@ mod tests {
         };
         assert_eq!(
             unchanged(d, &recorded, &racy).unwrap(),
-            Check::Unchanged { settled: None }
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
         );
         // An editor's swap file: the names are no longer proven, though nothing changed.
         fs::write(d.join(".a.md.swp"), "swap").unwrap();
         assert!(!stands(d, &recorded, &trusted));
         assert_eq!(
             unchanged(d, &recorded, &trusted).unwrap(),
-            Check::Unchanged { settled: None }
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
         );
         // A new case, found through the folder's listing.
         fs::write(d.join("b.md"), "城市更新").unwrap();
@@ -892,18 +917,23 @@ mod tests {
         // since its time is long past, it is settled from now on.
         let Check::Unchanged {
             settled: Some(settled),
+            restamped,
         } = unchanged(dir.path(), &recorded, &since(mtime + 1)).unwrap()
         else {
             panic!("expected a settled, unchanged library");
         };
         assert!(settled.since_ns > mtime + RACY_WINDOW_NS);
+        assert_eq!(restamped, [], "the metadata is the recorded one");
         // The folder was read and is old: it now stands for its names.
         assert_eq!(settled.folder, folder_stamp(dir.path()));
         assert!(stands(dir.path(), &recorded, &settled));
         // Trusted since then: nothing left to compare.
         assert_eq!(
             unchanged(dir.path(), &recorded, &settled).unwrap(),
-            Check::Unchanged { settled: None }
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
         );
         // Written again with the same bytes: the folder still stands for its names, and
         // the file, whose metadata moved, is compared by content: no change.
@@ -911,14 +941,46 @@ mod tests {
         assert!(stands(dir.path(), &recorded, &settled));
         assert_eq!(
             unchanged(dir.path(), &recorded, &settled).unwrap(),
-            Check::Unchanged { settled: None }
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
+        );
+        // Once that write is old enough, a check records the new metadata as standing for
+        // the recorded content, and checks that take it read nothing more.
+        std::thread::sleep(Duration::from_nanos(RACY_WINDOW_NS as u64 + 100_000_000));
+        let Check::Unchanged {
+            settled: Some(later),
+            restamped,
+        } = unchanged(dir.path(), &recorded, &settled).unwrap()
+        else {
+            panic!("expected the touched file to be settled");
+        };
+        let now = Listed::of(&fs::metadata(&path).unwrap());
+        assert_eq!(restamped, [("a.md".to_string(), now)]);
+        assert_ne!(now.mtime_ns, recorded[0].mtime_ns);
+        let mut restamped_stamps = recorded.clone();
+        restamped_stamps[0] = FileStamp {
+            mtime_ns: now.mtime_ns,
+            ctime_ns: now.ctime_ns,
+            ino: now.ino,
+            ..recorded[0].clone()
+        };
+        assert_eq!(
+            unchanged(dir.path(), &restamped_stamps, &later).unwrap(),
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
         );
         // A change still shows, through its new modification time.
         fs::write(&path, "口袋公圆").unwrap();
-        assert!(matches!(
-            unchanged(dir.path(), &recorded, &settled).unwrap(),
-            Check::Changed(_)
-        ));
+        for stamps in [&recorded, &restamped_stamps] {
+            assert!(matches!(
+                unchanged(dir.path(), stamps, &later).unwrap(),
+                Check::Changed(_)
+            ));
+        }
     }
 
     #[test]
@@ -928,7 +990,10 @@ mod tests {
         let recorded = vec![stamp_of(dir.path(), "a.md")];
         assert_eq!(
             unchanged(dir.path(), &recorded, &since(recorded[0].mtime_ns)).unwrap(),
-            Check::Unchanged { settled: None }
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
         );
     }
 
@@ -953,7 +1018,13 @@ mod tests {
             folder: folder_stamp(dir.path()).filter(|_| trust_folder),
         };
         let fresh = || unchanged(dir.path(), &recorded, &trust).unwrap();
-        assert_eq!(fresh(), Check::Unchanged { settled: None });
+        assert_eq!(
+            fresh(),
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
+        );
         let restore = |p: &Path| {
             fs::File::options()
                 .write(true)
@@ -980,7 +1051,13 @@ mod tests {
         fs::rename(dir.path().join("tmp"), &path).unwrap();
         // Its metadata moved, so its content was compared: the same bytes are no change,
         // and not settled either (the next check compares again).
-        assert_eq!(fresh(), Check::Unchanged { settled: None });
+        assert_eq!(
+            fresh(),
+            Check::Unchanged {
+                settled: None,
+                restamped: Vec::new()
+            }
+        );
         // Other bytes of the same size, renamed over it with the recorded time.
         fs::write(dir.path().join("tmp"), "口袋花园").unwrap();
         restore(&dir.path().join("tmp"));

@@ -70,6 +70,7 @@ fn is_own_file(name: &str) -> bool {
         store::WORDS_FILE,
         store::STAMPS_FILE,
         store::SETTLED_FILE,
+        store::RESTAMPED_FILE,
         super::stats::STATS_FILE,
     ]
     .contains(&name)

@@ -46,6 +46,9 @@ pub const STAMPS_FILE: &str = "stamps.bin";
 /// What a search last proved beyond the build: since when files are settled, and the
 /// folder that stands for its names (see `source::Check`).
 pub const SETTLED_FILE: &str = "settled";
+/// The library stamps once a search found files touched but unchanged: `stamps.bin` with
+/// their new metadata (see `source::Check`). Read in its place when whole.
+pub const RESTAMPED_FILE: &str = "stamps.settled.bin";
 /// The generations this tool created in the folder: the only ones it may remove.
 pub const GENERATIONS_FILE: &str = "GENERATIONS";
 const GEN_PREFIX: &str = "gen-";
@@ -163,6 +166,31 @@ impl Generation {
             .unwrap_or(built)
     }
 
+    /// Records the metadata a check found standing for the recorded content of these
+    /// files, before the trust it proved (`record_settled`), which is what lets later
+    /// checks take it. Best effort, as that is.
+    pub fn record_restamped(&self, restamped: &[(String, Listed)]) {
+        let mut stamps = self.meta.stamps.to_vec();
+        for (name, now) in restamped {
+            if let Some(s) = self
+                .meta
+                .stamps
+                .position(name)
+                .and_then(|i| stamps.get_mut(i))
+            {
+                (s.mtime_ns, s.ctime_ns, s.ino) = (now.mtime_ns, now.ctime_ns, now.ino);
+            }
+        }
+        let encoded = Stamps::new(self.meta.stamps.folder().as_ref(), &stamps);
+        let tmp = self.path.join(format!("{RESTAMPED_FILE}.tmp"));
+        let written = safe_fs::create_fresh(&tmp).and_then(|mut f| f.write_all(encoded.as_bytes()));
+        if written.is_ok() {
+            let _ = fs::rename(&tmp, self.path.join(RESTAMPED_FILE));
+        } else {
+            let _ = fs::remove_file(&tmp);
+        }
+    }
+
     /// Records what a check proved. Best effort: an index folder a user cannot write to
     /// only means later checks do that work again.
     pub fn record_settled(&self, trust: &Trust) {
@@ -253,11 +281,21 @@ impl IndexDir {
             return Err(format!("built by duibiao {}", meta.tool));
         }
         verify_files(&path, &meta.files, false)?;
-        let stamps_path = path.join(STAMPS_FILE);
-        let bytes = safe_fs::read_regular(&stamps_path, META_CAP, false)
-            .map_err(|e| format!("{}: {e}", shown(&stamps_path)))?;
-        meta.stamps = Stamps::from_bytes(bytes)
-            .ok_or_else(|| format!("{} is damaged", shown(&stamps_path)))?;
+        // Restamped stamps are this generation's own, written whole and checksummed; a
+        // damaged or partial file is passed over for the sealed ones.
+        let restamped = safe_fs::read_regular(&path.join(RESTAMPED_FILE), META_CAP, false)
+            .ok()
+            .and_then(Stamps::from_bytes);
+        meta.stamps = match restamped {
+            Some(stamps) => stamps,
+            None => {
+                let stamps_path = path.join(STAMPS_FILE);
+                let bytes = safe_fs::read_regular(&stamps_path, META_CAP, false)
+                    .map_err(|e| format!("{}: {e}", shown(&stamps_path)))?;
+                Stamps::from_bytes(bytes)
+                    .ok_or_else(|| format!("{} is damaged", shown(&stamps_path)))?
+            }
+        };
         Ok(Generation { path, meta })
     }
 
