@@ -865,6 +865,43 @@ fn index_says_which_kind_of_build_it_did() {
     assert!(err.contains("index rebuilt (plan.yaml changed)"), "{err}");
 }
 
+/// A generation another version built is rebuilt whole, and both kinds of build say so
+/// by that version's name, not as damage or as no index at all.
+#[test]
+fn an_index_from_another_version_is_rebuilt_and_named() {
+    let sb = Sandbox::new();
+    let make_foreign = || {
+        assert_eq!(sb.run_text(&["index"]).0, 0);
+        let meta = sb.live().join("duibiao.json");
+        let text = fs::read_to_string(&meta).unwrap();
+        let json = &text[..text.rfind("\n#xxh3 ").unwrap()];
+        let ours = format!(r#""tool": "{}+format"#, env!("CARGO_PKG_VERSION"));
+        let (at, len) = (json.find(&ours).unwrap(), ours.len());
+        let end = at + len + json[at + len..].find('"').unwrap();
+        let foreign = format!(r#"{}"tool": "0.0.1+format1{}"#, &json[..at], &json[end..]);
+        let hash = duibiao::library::source::content_hash(foreign.as_bytes());
+        fs::write(&meta, format!("{foreign}\n#xxh3 {hash:032x}\n")).unwrap();
+    };
+    make_foreign();
+    let (code, out, err) = sb.run_text(&["index"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("(full rebuild: built by duibiao 0.0.1+format1)"),
+        "{out}"
+    );
+    make_foreign();
+    let (code, out, err) = sb.run_text(&["search", "公园", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("index rebuilt (built by duibiao 0.0.1+format1)"),
+        "{err}"
+    );
+    assert!(!hit_ids(&serde_json::from_str(&out).unwrap()).is_empty());
+    // The rebuilt generation is this version's: nothing more to rebuild.
+    let (_, _, err) = sb.run_text(&["search", "公园"]);
+    assert!(!err.contains("index"), "{err}");
+}
+
 /// Incremental builds killed at every stage, from linking the previous generation's files
 /// to publishing: each time the generation that was live stays live, complete and right,
 /// and the next build goes through.
