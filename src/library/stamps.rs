@@ -267,7 +267,7 @@ impl Stamps {
         let (start, end) = self.name_span(k)?;
         Some(StampRef {
             name: self.names.get(start..end)?,
-            c_name: CStr::from_bytes_with_nul(self.names.as_bytes().get(start..=end)?).ok()?,
+            c_name: self.c_name_in_stat_order(k)?,
             hash: u128_at(rec, 0)?,
             len: u64_at(rec, 16)?,
             mtime_ns: u128::from(u64_at(rec, 24)?),

@@ -182,23 +182,25 @@ impl Generation {
             }
         }
         let encoded = Stamps::new(self.meta.stamps.folder().as_ref(), &stamps);
-        let tmp = self.path.join(format!("{RESTAMPED_FILE}.tmp"));
-        let written = safe_fs::create_fresh(&tmp).and_then(|mut f| f.write_all(encoded.as_bytes()));
-        if written.is_ok() {
-            let _ = fs::rename(&tmp, self.path.join(RESTAMPED_FILE));
-        } else {
-            let _ = fs::remove_file(&tmp);
-        }
+        self.write_beside(RESTAMPED_FILE, encoded.as_bytes());
     }
 
     /// Records what a check proved. Best effort: an index folder a user cannot write to
     /// only means later checks do that work again.
     pub fn record_settled(&self, trust: &Trust) {
-        let tmp = self.path.join(format!("{SETTLED_FILE}.tmp"));
-        let written = safe_fs::create_fresh(&tmp)
-            .and_then(|mut f| f.write_all(settled_text(trust).as_bytes()));
+        self.write_beside(SETTLED_FILE, settled_text(trust).as_bytes());
+    }
+
+    /// Replaces `name` in the generation's folder with `bytes`, whole or not at all (a
+    /// temporary file renamed over it), best effort: what searches record beside the
+    /// sealed files only spares later work.
+    fn write_beside(&self, name: &str, bytes: &[u8]) {
+        let tmp = self.path.join(format!("{name}.tmp"));
+        let written = safe_fs::create_fresh(&tmp).and_then(|mut f| f.write_all(bytes));
         if written.is_ok() {
-            let _ = fs::rename(&tmp, self.path.join(SETTLED_FILE));
+            let _ = fs::rename(&tmp, self.path.join(name));
+        } else {
+            let _ = fs::remove_file(&tmp);
         }
     }
 }
