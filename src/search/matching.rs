@@ -7,9 +7,10 @@
 //! skips the position check for a case whose word view holds the whole text as a word).
 //! A text with separators that was not quoted also matches a case holding all its words,
 //! so the alias "new-york" finds "New York". Before any case is checked, [`gate`] works out
-//! the few that can match every unit and filter, from one posting list each. What a match
-//! scores is not decided here: the rank step wraps these clauses in its score model.
+//! the few that can match every unit and filter, from one posting list each. The match scores
+//! nothing: the rank step scores the cases it yields.
 
+mod any_of;
 pub(crate) mod gate;
 mod substring;
 
@@ -26,6 +27,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use super::analysis::{self, word_tokens};
 use super::plan::{Filters, MatchMode};
 use super::schema::Fields;
+use any_of::AnyOf;
 use gate::{Gate, Gated};
 use substring::SubstringQuery;
 
@@ -155,6 +157,17 @@ pub(super) fn text<'t>(text: &'t str, exact: bool, jieba: &Jieba, f: &Fields) ->
         words,
         gate,
     }
+}
+
+/// A case matching any of `queries` (at least one), through a union that seeks
+/// ([`AnyOf`]).
+pub(super) fn any_of(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.len() == 1
+        && let Some(q) = queries.pop()
+    {
+        return q;
+    }
+    Box::new(AnyOf::new(queries))
 }
 
 /// A case holding any of `terms` (of the word view or the exact fields).

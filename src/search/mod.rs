@@ -5,9 +5,9 @@
 //!
 //! A search is four steps, each a module: [`plan`] (typed text → units with their
 //! alternatives, canonical filters, a match mode), `matching` (which cases hold the units
-//! and pass the filters: character-view clauses, candidate gates), [`rank`] (the one
-//! score model, the query tree scored by it, and the best page found without scoring
-//! every match) and `page` (ties by id at the cut, stored cases → hits with snippets).
+//! and pass the filters: one unscored query of character-view clauses and candidate
+//! gates), [`rank`] (the one score model, its numbers for each text of the query, and
+//! the best page found without scoring every match) and `page` (ties by id at the cut, stored cases → hits with snippets).
 
 pub mod analysis;
 mod build_dir;

@@ -3,24 +3,23 @@
 //!
 //! A case's score is a sum over the texts of the query that it holds, each text being a
 //! unit as typed or one of its alternatives (weighted [`ScoreModel::synonym`]): a small
-//! constant for the character view's match, plus the BM25 in the case of each of the
-//! text's words in each word-view field, times that field's weight. The query tree scores
-//! so, and the same numbers bound the score of a case not yet scored ([`Compiled`]): both
-//! are made by [`Scores`] as the tree is built, so they cannot disagree. The union of a
-//! word and its synonyms, and of a text's ranking terms, is a [`sum_query::SumQuery`].
+//! constant when the character view finds it, plus the BM25 in the case of each of the
+//! text's words in each word-view field, times that field's weight. [`compile`] turns a
+//! plan into the match (a query that decides which cases, and scores nothing) and one
+//! [`TextScore`] per text; [`top_k`] scores the cases the match yields from those numbers
+//! alone, and bounds what a case can score from the same numbers, so the score and its
+//! bound cannot disagree.
 
-mod sum_query;
 pub(super) mod top_k;
 
 use jieba_rs::Jieba;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::query::Query;
+use tantivy::schema::Field;
 
-use super::matching;
+use super::matching::{self, any_of};
 use super::plan::{Filters, MatchMode, Unit};
 use super::schema::Fields;
-use sum_query::SumQuery;
 
 /// What each part of a match is worth: the one place where ranking is weighed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,98 +65,25 @@ pub struct RankTerm {
     pub weight: f32,
 }
 
-/// A query, and what bounds the score it gives a case.
-///
-/// The score is a sum over the texts (and synonyms) that match: the character view's
-/// constant, and each rank term's weight times its BM25 in the case. So it is at most
-/// `fixed` plus the sum over `rank` of those terms' contributions, whichever texts match,
-/// and a case whose bound cannot beat the current page need not be scored (see
-/// [`top_k::top_scored`]). Rank terms are only read when a case is scored: matching, which
-/// every case goes through to be counted, needs the character view alone.
+/// What one text of the query adds to the score of a case that holds it.
+pub struct TextScore {
+    /// The cases holding the text, unless every match of the query does (a unit of one
+    /// text that every case must match).
+    pub held: Option<Box<dyn Query>>,
+    /// The character view's match, when it is not all of `held` (a text with separators
+    /// also matches a case holding each of its words, and that earns no `constant`).
+    pub chars: Option<Box<dyn Query>>,
+    /// Earned where the character view finds the text.
+    pub constant: f32,
+    /// Earned, each as far as the case holds it, wherever the text is held.
+    pub terms: Vec<RankTerm>,
+}
+
+/// A query: the match, and what each of its texts scores.
 pub struct Compiled {
+    /// Which cases match (every unit or enough of them, the filters, the exclusions).
     pub query: Box<dyn Query>,
-    pub rank: Vec<RankTerm>,
-    pub fixed: f32,
-}
-
-/// Every score the query tree gives, recorded as the tree is built: each scoring leaf is
-/// made here, so the bound is the tree's own numbers. (Matching's filters and gates score
-/// nothing. Its every-case clause scores 1 but stands alone only in a query without units,
-/// which is listed in id order, not ranked: a unit's own text always has a character-view
-/// clause, since it holds a character that is not white space.)
-#[derive(Default)]
-struct Scores {
-    rank: Vec<RankTerm>,
-    fixed: f32,
-}
-
-impl Scores {
-    /// `q`, scoring `score` wherever it matches.
-    fn constant(&mut self, q: Box<dyn Query>, score: f32) -> Box<dyn Query> {
-        self.fixed += score;
-        Box::new(ConstScoreQuery::new(q, score))
-    }
-
-    /// The BM25 of `term` in a case, times `weight`.
-    fn term(&mut self, term: Term, weight: f32) -> Box<dyn Query> {
-        let q = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-        self.rank.push(RankTerm { term, weight });
-        Box::new(BoostQuery::new(Box::new(q), weight))
-    }
-
-    /// One unit's query (any of its texts: as typed, then its alternatives), and what
-    /// every match holds when each text has a gate.
-    fn unit(
-        &mut self,
-        u: &Unit,
-        model: &ScoreModel,
-        jieba: &Jieba,
-        f: &Fields,
-    ) -> Option<(Box<dyn Query>, Option<matching::gate::Gate>)> {
-        let texts = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
-            u.synonyms
-                .iter()
-                .map(|s| (s.as_str(), false, model.synonym)),
-        );
-        let mut scored: Vec<Box<dyn Query>> = Vec::new();
-        let mut gate = Some(Vec::new());
-        for (text, exact, weight) in texts {
-            let m = matching::text(text, exact, jieba, f);
-            let chars = m.chars.map(|q| self.constant(q, model.chars * weight));
-            // Holding every word is a way to match, not a reason to rank.
-            let all_words = m.all_words.map(|q| self.constant(q, 0.0));
-            let Some(matches) = any_of(chars.into_iter().chain(all_words).collect()) else {
-                continue;
-            };
-            gate = gate.zip(m.gate).map(|(mut g, terms)| {
-                g.push(terms);
-                g
-            });
-            let mut rank = Vec::new();
-            for (field, boost) in model.fields(f) {
-                for w in &m.words {
-                    rank.push(self.term(Term::from_field_text(field, w), boost * weight));
-                }
-            }
-            scored.push(match any_of(rank) {
-                None => matches,
-                Some(rank) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, matches),
-                    (Occur::Should, rank),
-                ])),
-            });
-        }
-        Some((any_of(scored)?, gate.map(matching::gate::Gate)))
-    }
-}
-
-/// Any of `queries`, scored with the sum of those that match.
-fn any_of(mut queries: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
-    match queries.len() {
-        0 => None,
-        1 => queries.pop(),
-        _ => Some(Box::new(SumQuery::new(queries))),
-    }
+    pub texts: Vec<TextScore>,
 }
 
 /// The whole query, scored by `model`. With no units, every case that passes the filters.
@@ -170,82 +96,224 @@ pub fn compile(
     f: &Fields,
     model: &ScoreModel,
 ) -> Compiled {
-    let mut scores = Scores::default();
+    let mut texts: Vec<TextScore> = Vec::new();
     let mut queries = Vec::with_capacity(units.len());
     let mut gates = Vec::new();
     for u in units {
-        let Some((query, gate)) = scores.unit(u, model, jieba, f) else {
+        let alternatives = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
+            u.synonyms
+                .iter()
+                .map(|s| (s.as_str(), false, model.synonym)),
+        );
+        let first = texts.len();
+        let mut held_any: Vec<Box<dyn Query>> = Vec::new();
+        let mut gate = Some(Vec::new());
+        for (text, exact, weight) in alternatives {
+            let m = matching::text(text, exact, jieba, f);
+            let constant = if m.chars.is_some() {
+                model.chars * weight
+            } else {
+                0.0
+            };
+            let (held, chars) = match (m.chars, m.all_words) {
+                (None, None) => continue,
+                (Some(q), None) | (None, Some(q)) => (q, None),
+                (Some(c), Some(w)) => (any_of(vec![c.box_clone(), w]), Some(c)),
+            };
+            gate = gate.zip(m.gate).map(|(mut g, terms)| {
+                g.push(terms);
+                g
+            });
+            let mut terms = Vec::new();
+            for (field, boost) in model.fields(f) {
+                for w in &m.words {
+                    terms.push(RankTerm {
+                        term: Term::from_field_text(field, w),
+                        weight: boost * weight,
+                    });
+                }
+            }
+            texts.push(TextScore {
+                held: Some(held.box_clone()),
+                chars,
+                constant,
+                terms,
+            });
+            held_any.push(held);
+        }
+        if held_any.is_empty() {
             continue;
-        };
-        queries.push(query);
+        }
+        // Every case the query matches holds a unit's only text when every unit must match.
+        if mode == MatchMode::All && texts.len() == first + 1 {
+            texts[first].held = None;
+        }
+        queries.push(any_of(held_any));
         // Every unit must match only in `All` mode.
         if mode == MatchMode::All {
-            gates.extend(gate);
+            gates.extend(gate.map(matching::gate::Gate));
         }
     }
     Compiled {
         query: matching::combine(queries, mode, filters, exclude_ids, gates, f),
-        rank: scores.rank,
-        fixed: scores.fixed,
+        texts,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+
     use super::*;
     use crate::search::searcher::tests::{sample_queries, shipped};
 
-    /// The tree's scores and the bound are the model's numbers: for every case a sampled
-    /// query matches, its score is at most its bound (the fixed part plus each rank term's
-    /// contribution in that case), and equal to it when no unit has an alternative; with
-    /// other weights in the model, scores change and still meet the bound.
+    /// The model as a stock tantivy query tree that scores what it matches: each text a
+    /// constant for its character-view match plus its boosted BM25 terms wherever it is held,
+    /// a unit the sum of its texts, the query the sum of its units.
+    fn reference(units: &[Unit], mode: MatchMode, jieba: &Jieba, f: &Fields) -> Box<dyn Query> {
+        let model = ScoreModel::DEFAULT;
+        let mut unit_queries: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for u in units {
+            let texts = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
+                u.synonyms
+                    .iter()
+                    .map(|s| (s.as_str(), false, model.synonym)),
+            );
+            let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (text, exact, weight) in texts {
+                let m = matching::text(text, exact, jieba, f);
+                let mut held: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                if let Some(c) = m.chars {
+                    held.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(c, model.chars * weight)),
+                    ));
+                }
+                if let Some(w) = m.all_words {
+                    held.push((Occur::Should, Box::new(ConstScoreQuery::new(w, 0.0))));
+                }
+                if held.is_empty() {
+                    continue;
+                }
+                let mut both: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(held)))];
+                for (field, boost) in model.fields(f) {
+                    for w in &m.words {
+                        let t = TermQuery::new(
+                            Term::from_field_text(field, w),
+                            IndexRecordOption::WithFreqs,
+                        );
+                        both.push((
+                            Occur::Should,
+                            Box::new(BoostQuery::new(Box::new(t), boost * weight)),
+                        ));
+                    }
+                }
+                scored.push((Occur::Should, Box::new(BooleanQuery::new(both))));
+            }
+            if !scored.is_empty() {
+                unit_queries.push((Occur::Should, Box::new(BooleanQuery::new(scored))));
+            }
+        }
+        let n = unit_queries.len();
+        match mode {
+            MatchMode::All => {
+                Box::new(BooleanQuery::with_minimum_required_clauses(unit_queries, n))
+            }
+            MatchMode::AtLeast(k) => Box::new(BooleanQuery::with_minimum_required_clauses(
+                unit_queries,
+                k.clamp(1, n),
+            )),
+        }
+    }
+
+    /// Every case a sampled query matches scores what tantivy's own scoring of the model
+    /// gives it, and nothing else matches; with other weights in the model, scores change.
     #[test]
-    fn the_tree_scores_what_the_bound_bounds() {
+    fn scores_are_the_models_numbers() {
         let (_tmp, lib, s) = shipped();
         let (searcher, jieba) = (s.index_searcher(), s.jieba().unwrap());
         let mut queries = sample_queries(&lib);
-        queries.extend(["new-york", "波士顿 绿道", "\"会展\""].map(String::from));
-        let other = ScoreModel {
-            title: 5.0,
-            topics: 0.5,
-            chars: 0.7,
-            synonym: 0.25,
-            ..ScoreModel::DEFAULT
-        };
+        queries.extend(
+            [
+                "new-york",
+                "波士顿 绿道",
+                "\"会展\"",
+                "纽约 伦敦 东京",
+                "城市-更新",
+                "智慧-城市",
+                "港口-物流",
+            ]
+            .map(String::from),
+        );
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * b.abs() + 1e-6;
-        let (mut tight, mut moved) = (0, 0);
-        for q in &queries {
-            let units = s.plan(q).unwrap();
-            // Without alternatives, every text of the query is in every case it matches.
-            let plain = units.iter().all(|u| {
-                u.synonyms.is_empty() && (u.phrase || u.text.chars().all(char::is_alphanumeric))
-            });
-            let scored = [ScoreModel::DEFAULT, other].map(|model| {
+        let n = searcher.num_docs() as usize;
+        let mut plans: Vec<(String, Vec<Unit>)> = queries
+            .iter()
+            .map(|q| (q.clone(), s.plan(q).unwrap()))
+            .collect();
+        // Texts with separators and no alternative, as a place alias can be: cases holding
+        // each word but not the text earn no character-view constant.
+        for text in ["城市-更新", "奥运-海岸线", "公园-广场"] {
+            let unit = Unit {
+                text: text.to_string(),
+                phrase: false,
+                synonyms: Vec::new(),
+            };
+            plans.push((text.to_string(), vec![unit]));
+        }
+        let (mut compared, mut with_alternatives) = (0, 0);
+        for (q, units) in &plans {
+            for mode in [MatchMode::All, MatchMode::AtLeast(1)] {
                 let none = Filters::default();
                 let c = compile(
-                    &units,
-                    MatchMode::All,
+                    units,
+                    mode,
                     &none,
                     &[],
                     jieba,
                     s.fields(),
-                    &model,
+                    &ScoreModel::DEFAULT,
                 );
-                top_k::scores_and_bounds(&searcher, &c).unwrap()
-            });
-            for &(score, bound) in scored.iter().flatten() {
-                assert!(
-                    score <= bound || close(score, bound),
-                    "{q}: {score} > {bound}"
-                );
-                assert!(!plain || close(score, bound), "{q}: {score} < {bound}");
-                tight += usize::from(plain);
-            }
-            if !scored[0].is_empty() {
-                assert_ne!(scored[0], scored[1], "{q}");
-                moved += 1;
+                let (total, got) = top_k::top_scored(&searcher, &searcher, &c, n).unwrap();
+                let want: HashMap<_, _> = searcher
+                    .search(
+                        reference(units, mode, jieba, s.fields()).as_ref(),
+                        &TopDocs::with_limit(n).order_by_score(),
+                    )
+                    .unwrap()
+                    .into_iter()
+                    .map(|(score, addr)| (addr, score))
+                    .collect();
+                assert_eq!((total, got.len()), (want.len(), want.len()), "{q}");
+                for (score, addr) in &got {
+                    let w = want[addr];
+                    assert!(close(*score, w), "{q} {mode:?}: {score} vs {w}");
+                }
+                compared += got.len();
+                with_alternatives += usize::from(units.iter().any(|u| !u.synonyms.is_empty()));
             }
         }
-        assert!(tight > 1_000 && moved > 200, "{tight} {moved}");
+        assert!(
+            compared > 2_000 && with_alternatives > 50,
+            "{compared} {with_alternatives}"
+        );
+        // The weights are read from the model.
+        let units = s.plan("城市更新").unwrap();
+        let scores = |model: &ScoreModel| {
+            let none = Filters::default();
+            let c = compile(&units, MatchMode::All, &none, &[], jieba, s.fields(), model);
+            top_k::top_scored(&searcher, &searcher, &c, n).unwrap().1
+        };
+        let other = ScoreModel {
+            title: 5.0,
+            chars: 0.7,
+            ..ScoreModel::DEFAULT
+        };
+        assert_ne!(scores(&ScoreModel::DEFAULT), scores(&other));
     }
 }

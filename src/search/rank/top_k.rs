@@ -1,34 +1,34 @@
-//! The best `k` cases of a ranked query and how many match in all, without scoring every
-//! match.
+//! The best `k` cases of a query and how many match in all, scoring only the cases that
+//! could make the page.
 //!
 //! A page shows ten cases, but the count is exact, so every match is visited. Visiting is
-//! cheap: matching needs only the character view, and the word view's rank terms are read
-//! when a case is scored. Scoring is not: each case seeks every rank term of every text and
-//! synonym, and common words such as 城市 are in nearly every case. So once a page's worth
-//! of cases has been scored, a case is scored only if its score could beat the k-th best
-//! so far. The bound adds, term by term, what a term contributes to this case and the most
-//! the remaining terms could; the terms that can contribute most (title and topic terms,
-//! which most cases lack) come first, and a case is ruled out as soon as the rest cannot
-//! close the gap, usually before the body's long posting lists are read. At 100k cases, a
-//! query matching 3,810 cases scored 260 of them.
+//! cheap: the match needs only the character view. Scoring is not: each case seeks every
+//! rank term of every text and synonym, and common words such as 城市 are in nearly every
+//! case. So once a page's worth of cases has been scored, a case is scored only while its
+//! score could still beat the k-th best so far: terms are added in the order of the most
+//! they can contribute (title and topic terms, which most cases lack, first), and a case is
+//! ruled out as soon as the rest cannot close the gap, usually before the body's long
+//! posting lists are read. At 100k cases, a query matching 3,810 cases scored 260 of them.
+//!
+//! The score of a case is [`TextScore`]'s numbers for each text it holds; whether it holds
+//! a text is asked only of a case that got past the bound, and only when the match does
+//! not already say so.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use std::io;
+use std::sync::Arc;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring};
+
+use tantivy::InvertedIndexReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::Compiled;
+use super::{Compiled, TextScore};
 use crate::search::{SearchError, seek_forward};
-
-/// Matches scored before any is ruled out. Opening the bound costs a dictionary lookup per
-/// rank term, which only pays once there are many matches to rule out; and the page
-/// gathered meanwhile sets a higher bar. (At 10k cases, bounding from the first full page
-/// made the median query slower.)
-const SCORE_ALL_UP_TO: usize = 256;
 
 /// How many cases match, and candidates for the best `k` with their scores, best first: each
 /// segment's best `k`, equal scores in id order within a segment (order them by id across
@@ -39,23 +39,16 @@ pub fn top_scored(
     q: &Compiled,
     k: usize,
 ) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
-    top_scored_after(searcher, stats, q, k, SCORE_ALL_UP_TO)
-}
-
-/// [`top_scored`], ruling cases out once `score_all` have matched (tests rule out from the
-/// first full page, so that a small library exercises the bound).
-pub(crate) fn top_scored_after(
-    searcher: &tantivy::Searcher,
-    stats: &dyn Bm25StatisticsProvider,
-    q: &Compiled,
-    k: usize,
-    score_all: usize,
-) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
-    let weight = q
-        .query
-        .weight(EnableScoring::enabled_from_statistics_provider(
-            stats, searcher,
-        ))?;
+    let unscored = || EnableScoring::disabled_from_searcher(searcher);
+    let weight = q.query.weight(unscored())?;
+    let weigh = |q: &Option<Box<dyn tantivy::query::Query>>| {
+        q.as_ref().map(|q| q.weight(unscored())).transpose()
+    };
+    let checks = q
+        .texts
+        .iter()
+        .map(|t| Ok((weigh(&t.held)?, weigh(&t.chars)?)))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     let mut total = 0usize;
     let mut out = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
@@ -70,35 +63,20 @@ pub(crate) fn top_scored_after(
                 .and_then(|c| c.term_ords(doc).next())
                 .unwrap_or(u64::MAX)
         };
-        let mut matched = 0usize;
         let mut scorer = weight.scorer(reader, 1.0)?;
-        // Opened when first needed: most queries on a small library never need it.
-        let mut bound: Option<Bound> = None;
+        // Opened at the segment's first match: a query matching nothing reads no rank term.
+        let mut ranker: Option<Ranker> = None;
         let alive = reader.alive_bitset();
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
                 total += 1;
-                matched += 1;
-                let worth = match best.threshold() {
-                    None => true,
-                    _ if matched <= score_all => true,
-                    Some(t) => {
-                        let b = match &mut bound {
-                            Some(b) => b,
-                            None => bound.insert(Bound::open(searcher, stats, reader, q)?),
-                        };
-                        b.may_exceed(doc, t)
-                    }
+                let r = match &mut ranker {
+                    Some(r) => r,
+                    None => ranker.insert(Ranker::open(searcher, stats, reader, q, &checks)?),
                 };
-                // Not scoring a case leaves its rank terms unread: a scorer reads them
-                // when asked for a score, moving forward from where it last was.
-                if worth {
-                    best.offer(
-                        scorer.score(),
-                        id_key(doc),
-                        DocAddress::new(ord as u32, doc),
-                    );
+                if let Some(score) = r.score(doc, best.threshold())? {
+                    best.offer(score, id_key(doc), DocAddress::new(ord as u32, doc));
                 }
             }
             doc = scorer.advance();
@@ -109,128 +87,199 @@ pub(crate) fn top_scored_after(
     Ok((total, out))
 }
 
-/// One rank term in one segment.
-struct TermBound {
-    postings: SegmentPostings,
+/// One rank term in one segment. Its postings are opened when a case first needs them:
+/// a bound that rules cases out early never reads a common term's long list at all.
+struct TermScorer {
+    inverted: Arc<InvertedIndexReader>,
+    info: TermInfo,
+    postings: Option<SegmentPostings>,
     norms: FieldNormReader,
     weight: Bm25Weight,
     /// The most this term adds to any case's score.
     max: Score,
+    /// The text whose term it is (in [`Compiled::texts`]).
+    text: usize,
 }
 
-impl TermBound {
-    fn score(&mut self, doc: DocId) -> Score {
-        let at = seek_forward(&mut self.postings, doc);
-        if at == doc {
+impl TermScorer {
+    fn score(&mut self, doc: DocId) -> io::Result<Score> {
+        let postings = match &mut self.postings {
+            Some(p) => p,
+            None => self.postings.insert(
+                self.inverted
+                    .read_postings_from_terminfo(&self.info, IndexRecordOption::WithFreqs)?,
+            ),
+        };
+        Ok(if seek_forward(postings, doc) == doc {
             self.weight
-                .score(self.norms.fieldnorm_id(doc), self.postings.term_freq())
+                .score(self.norms.fieldnorm_id(doc), postings.term_freq())
         } else {
             0.0
-        }
+        })
     }
 }
 
-/// An upper bound on a case's score, worked out only as far as it must be.
-struct Bound {
-    fixed: Score,
-    /// Largest contribution first.
-    terms: Vec<TermBound>,
-    /// `rest[i]`: the most terms `i..` can add together.
-    rest: Vec<Score>,
+/// "Does this case hold the text?", asked of one segment: opened when first asked.
+struct Check<'w> {
+    weight: Option<&'w dyn Weight>,
+    scorer: Option<Box<dyn Scorer>>,
 }
 
-impl Bound {
+impl<'w> Check<'w> {
+    fn new(weight: &'w Option<Box<dyn Weight>>) -> Check<'w> {
+        Check {
+            weight: weight.as_deref(),
+            scorer: None,
+        }
+    }
+
+    /// `None` when there is nothing to ask (the answer is known otherwise).
+    fn holds(&mut self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<bool>> {
+        let Some(weight) = self.weight else {
+            return Ok(None);
+        };
+        let scorer = match &mut self.scorer {
+            Some(s) => s,
+            None => self.scorer.insert(weight.scorer(reader, 1.0)?),
+        };
+        Ok(Some(seek_forward(scorer.as_mut(), doc) == doc))
+    }
+}
+
+/// One text in one segment: its numbers and its checks.
+struct TextState<'w> {
+    held: Check<'w>,
+    chars: Check<'w>,
+    constant: Score,
+    /// What its terms added to the case being scored.
+    sum: Score,
+}
+
+/// Scores the cases of one segment, in increasing order.
+struct Ranker<'w, 'r> {
+    reader: &'r SegmentReader,
+    /// Largest contribution first.
+    terms: Vec<TermScorer>,
+    /// `rest[i]`: the most terms `i..` can add together.
+    rest: Vec<Score>,
+    texts: Vec<TextState<'w>>,
+    /// Every text's constant: with `rest[0]`, the most any case can score.
+    fixed: Score,
+}
+
+type Checks = Vec<(Option<Box<dyn Weight>>, Option<Box<dyn Weight>>)>;
+
+impl<'w, 'r> Ranker<'w, 'r> {
     fn open(
         searcher: &tantivy::Searcher,
         stats: &dyn Bm25StatisticsProvider,
-        reader: &SegmentReader,
+        reader: &'r SegmentReader,
         q: &Compiled,
-    ) -> tantivy::Result<Bound> {
+        checks: &'w Checks,
+    ) -> tantivy::Result<Ranker<'w, 'r>> {
         // BM25 statistics are the ones the query's own term scorers use. With one segment
         // and no deletes (every index after a full build) a term's document count is its
         // segment's, read with its postings in one lookup.
         let docs = stats.total_num_docs()?;
         let one_segment = searcher.segment_readers().len() == 1 && !reader.has_deletes();
         let mut avg_norms: Vec<(Field, Score)> = Vec::new();
-        let mut terms = Vec::with_capacity(q.rank.len());
-        for r in &q.rank {
-            let field = r.term.field();
-            let inverted = reader.inverted_index(field)?;
-            let Some(info) = inverted.get_term_info(&r.term)? else {
-                continue;
-            };
-            let avg_norm = match avg_norms.iter().find(|(f, _)| *f == field) {
-                Some((_, a)) => *a,
-                None => {
-                    let a = stats.total_num_tokens(field)? as Score / docs as Score;
-                    avg_norms.push((field, a));
-                    a
-                }
-            };
-            let doc_freq = if one_segment {
-                u64::from(info.doc_freq)
-            } else {
-                stats.doc_freq(&r.term)?
-            };
-            let weight = Bm25Weight::for_one_term_without_explain(doc_freq, docs, avg_norm)
-                .boost_by(r.weight);
-            terms.push(TermBound {
-                postings: inverted
-                    .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?,
+        // Sorted while they are small: postings are opened in place, later.
+        let mut found = Vec::with_capacity(q.texts.iter().map(|t| t.terms.len()).sum());
+        for (text, t) in q.texts.iter().enumerate() {
+            for r in &t.terms {
+                let field = r.term.field();
+                let inverted = reader.inverted_index(field)?;
+                let Some(info) = inverted.get_term_info(&r.term)? else {
+                    continue;
+                };
+                let avg_norm = match avg_norms.iter().find(|(f, _)| *f == field) {
+                    Some((_, a)) => *a,
+                    None => {
+                        let a = stats.total_num_tokens(field)? as Score / docs as Score;
+                        avg_norms.push((field, a));
+                        a
+                    }
+                };
+                let doc_freq = if one_segment {
+                    u64::from(info.doc_freq)
+                } else {
+                    stats.doc_freq(&r.term)?
+                };
+                let weight = Bm25Weight::for_one_term_without_explain(doc_freq, docs, avg_norm)
+                    .boost_by(r.weight);
+                found.push((weight.max_score(), text, field, inverted, info, weight));
+            }
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut terms = Vec::with_capacity(found.len());
+        for (max, text, field, inverted, info, weight) in found {
+            terms.push(TermScorer {
+                inverted,
+                info,
+                postings: None,
                 norms: reader.get_fieldnorms_reader(field)?,
-                max: weight.max_score(),
                 weight,
+                max,
+                text,
             });
         }
-        terms.sort_by(|a, b| b.max.total_cmp(&a.max));
         let mut rest = vec![0.0; terms.len() + 1];
         for i in (0..terms.len()).rev() {
             rest[i] = rest[i + 1] + terms[i].max;
         }
-        Ok(Bound {
-            fixed: q.fixed,
+        let texts: Vec<TextState> = q
+            .texts
+            .iter()
+            .zip(checks)
+            .map(|(t, (held, chars)): (&TextScore, _)| TextState {
+                held: Check::new(held),
+                chars: Check::new(chars),
+                constant: t.constant,
+                sum: 0.0,
+            })
+            .collect();
+        Ok(Ranker {
+            reader,
+            fixed: texts.iter().map(|t| t.constant).sum(),
             terms,
             rest,
+            texts,
         })
     }
 
-    /// Could `doc` score above `threshold`? Only a "no" is certain.
-    fn may_exceed(&mut self, doc: DocId, threshold: Score) -> bool {
+    /// The score of `doc`, a match; `None` once it is sure not to exceed `threshold`.
+    fn score(&mut self, doc: DocId, threshold: Option<Score>) -> tantivy::Result<Option<Score>> {
         // Scores are sums of f32 in another order: keep a margin for rounding.
-        let threshold = threshold - threshold.abs() * 1e-4 - 1e-6;
-        let mut sure = self.fixed;
+        let threshold = threshold.map(|t| t - t.abs() * 1e-4 - 1e-6);
+        for t in &mut self.texts {
+            t.sum = 0.0;
+        }
+        let mut bound = self.fixed;
         for i in 0..self.terms.len() {
-            if sure + self.rest[i] <= threshold {
-                return false;
+            if threshold.is_some_and(|t| bound + self.rest[i] <= t) {
+                return Ok(None);
             }
-            sure += self.terms[i].score(doc);
+            let term = &mut self.terms[i];
+            let add = term.score(doc)?;
+            bound += add;
+            self.texts[term.text].sum += add;
         }
-        sure > threshold
-    }
-}
-
-/// Every case `q` matches, with its score and its bound (for tests of the score model;
-/// BM25 statistics are the searcher's).
-#[cfg(test)]
-pub(crate) fn scores_and_bounds(
-    searcher: &tantivy::Searcher,
-    q: &Compiled,
-) -> tantivy::Result<Vec<(Score, Score)>> {
-    let weight = q
-        .query
-        .weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let mut out = Vec::new();
-    for reader in searcher.segment_readers() {
-        let mut bound = Bound::open(searcher, searcher, reader, q)?;
-        let mut scorer = weight.scorer(reader, 1.0)?;
-        while scorer.doc() != TERMINATED {
-            let doc = scorer.doc();
-            let sum: Score = bound.terms.iter_mut().map(|t| t.score(doc)).sum();
-            out.push((scorer.score(), bound.fixed + sum));
-            scorer.advance();
+        if threshold.is_some_and(|t| bound <= t) {
+            return Ok(None);
         }
+        let mut score = 0.0;
+        for t in &mut self.texts {
+            let held = t.held.holds(self.reader, doc)?.unwrap_or(true);
+            if !held {
+                continue;
+            }
+            if t.chars.holds(self.reader, doc)?.unwrap_or(true) {
+                score += t.constant;
+            }
+            score += t.sum;
+        }
+        Ok(Some(score))
     }
-    Ok(out)
 }
 
 /// A scored document with its id's place among the segment's ids, ordered so that the

@@ -1,44 +1,46 @@
-//! A disjunction that seeks.
+//! A disjunction that seeks: a unit's alternatives (the text as typed, its synonyms and
+//! place aliases), and the two ways a text with separators can occur.
 //!
 //! tantivy's union of `Should` clauses buffers a window of 4,096 documents: every time it is
-//! asked for a document outside its window it scores every posting of every clause inside
+//! asked for a document outside its window it visits every posting of every clause inside
 //! the next window. That is right when the union drives the search, and wasteful when it
-//! only ranks the few documents another clause requires: the word view ranks exactly the
-//! cases the character view finds, and at 100k cases the union's refills were a sixth of
-//! query time. [`SumQuery`] matches the same documents with the same score (the sum of the
-//! clauses that match) but moves each clause with its own skip list.
+//! is only asked about the few candidates a gate or another unit lets through, which is how
+//! a query's units are matched: each is probed at a candidate (`seek_danger`), and a
+//! substring check is done only when the case could be next. [`AnyOf`] matches the same
+//! documents but moves each clause with its own skip list.
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
-/// Matches a document when any clause does; scores it with the sum of their scores.
+/// Matches a document when any clause does (scoring it with the sum of their scores, which
+/// no search reads: ranking is `rank`'s).
 #[derive(Debug)]
-pub struct SumQuery {
+pub struct AnyOf {
     clauses: Vec<Box<dyn Query>>,
 }
 
-impl SumQuery {
-    pub fn new(clauses: Vec<Box<dyn Query>>) -> SumQuery {
-        SumQuery { clauses }
+impl AnyOf {
+    pub fn new(clauses: Vec<Box<dyn Query>>) -> AnyOf {
+        AnyOf { clauses }
     }
 }
 
-impl Clone for SumQuery {
+impl Clone for AnyOf {
     fn clone(&self) -> Self {
-        SumQuery {
+        AnyOf {
             clauses: self.clauses.iter().map(|q| q.box_clone()).collect(),
         }
     }
 }
 
-impl Query for SumQuery {
+impl Query for AnyOf {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let weights = self
             .clauses
             .iter()
             .map(|q| q.weight(enable_scoring))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(SumWeight { weights }))
+        Ok(Box::new(AnyOfWeight { weights }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
@@ -48,11 +50,11 @@ impl Query for SumQuery {
     }
 }
 
-struct SumWeight {
+struct AnyOfWeight {
     weights: Vec<Box<dyn Weight>>,
 }
 
-impl Weight for SumWeight {
+impl Weight for AnyOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let mut clauses = Vec::with_capacity(self.weights.len());
         for w in &self.weights {
@@ -66,7 +68,7 @@ impl Weight for SumWeight {
                 });
             }
         }
-        let mut sum = SumScorer {
+        let mut sum = AnyOfScorer {
             clauses,
             doc: TERMINATED,
         };
@@ -93,7 +95,7 @@ impl Weight for SumWeight {
     }
 }
 
-/// One clause of a [`SumScorer`], and where it is.
+/// One clause of a [`AnyOfScorer`], and where it is.
 struct Clause {
     scorer: Box<dyn Scorer>,
     /// The clause's document when `settled`; otherwise the clause has not been asked about
@@ -127,13 +129,13 @@ impl Clause {
 /// Between calls, when the sum is on a document: settled clauses are on it or past it, and
 /// unsettled clauses are bounded past it. After a `seek_danger` that misses, the sum is
 /// between documents and only `seek_danger` may follow (tantivy's rule).
-struct SumScorer {
+struct AnyOfScorer {
     /// Clauses not yet exhausted.
     clauses: Vec<Clause>,
     doc: DocId,
 }
 
-impl SumScorer {
+impl AnyOfScorer {
     fn min_doc(&self) -> DocId {
         self.clauses
             .iter()
@@ -183,7 +185,7 @@ impl SumScorer {
     }
 }
 
-impl DocSet for SumScorer {
+impl DocSet for AnyOfScorer {
     fn advance(&mut self) -> DocId {
         let current = self.doc;
         if current == TERMINATED {
@@ -233,7 +235,7 @@ impl DocSet for SumScorer {
     }
 }
 
-impl Scorer for SumScorer {
+impl Scorer for AnyOfScorer {
     fn score(&mut self) -> Score {
         let doc = self.doc;
         self.clauses
@@ -282,7 +284,7 @@ mod tests {
         };
         let clauses = || vec![term("park"), term("port"), term("trail")];
         let union = BooleanQuery::new(clauses().into_iter().map(|q| (Occur::Should, q)).collect());
-        let sum = SumQuery::new(clauses());
+        let sum = AnyOf::new(clauses());
         let required = |opt: Box<dyn Query>| {
             BooleanQuery::new(vec![(Occur::Must, term("city")), (Occur::Should, opt)])
         };
