@@ -57,23 +57,34 @@ impl SubstringWeight {
             return Ok(None);
         };
         let chars = reader.inverted_index(field)?;
-        let mut terms = Vec::with_capacity(self.0.terms.len());
+        // The rarest term leads each intersection. Postings are large: they are sorted as
+        // term infos and read in place.
+        let mut infos = Vec::with_capacity(self.0.terms.len());
         for (offset, term) in &self.0.terms {
-            match chars.read_postings(term, IndexRecordOption::WithFreqsAndPositions)? {
-                Some(p) => terms.push((*offset as u32, p)),
+            match chars.get_term_info(term)? {
+                Some(info) => infos.push((*offset as u32, info)),
                 None => return Ok(None),
             }
         }
-        let mut docs: Vec<SegmentPostings> = Vec::with_capacity(self.0.also.len());
+        let mut also = Vec::with_capacity(self.0.also.len());
         for term in &self.0.also {
-            match chars.read_postings(term, IndexRecordOption::Basic)? {
-                Some(p) => docs.push(p),
+            match chars.get_term_info(term)? {
+                Some(info) => also.push(info),
                 None => return Ok(None),
             }
         }
-        // The rarest term leads each intersection.
-        terms.sort_by_key(|(_, p)| p.doc_freq());
-        docs.sort_by_key(|p| p.doc_freq());
+        infos.sort_by_key(|(_, info)| info.doc_freq);
+        also.sort_by_key(|info| info.doc_freq);
+        let mut terms = Vec::with_capacity(infos.len());
+        for (offset, info) in &infos {
+            let p = chars
+                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+            terms.push((*offset, p));
+        }
+        let mut docs: Vec<SegmentPostings> = Vec::with_capacity(also.len());
+        for info in &also {
+            docs.push(chars.read_postings_from_terminfo(info, IndexRecordOption::Basic)?);
+        }
         let word = match &self.0.word {
             Some(w) => reader
                 .inverted_index(w.field())?

@@ -23,7 +23,7 @@ use tantivy::fieldnorm::FieldNormReader;
 
 use tantivy::InvertedIndexReader;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
-use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Scorer, Weight};
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
@@ -87,32 +87,70 @@ pub fn top_scored(
     Ok((total, out))
 }
 
+/// BM25's parameters, tantivy's (its own term scorers use them, and a test compares).
+const K1: Score = 1.2;
+const B: Score = 0.75;
+
+/// BM25's inverse document frequency. Statistics from a damaged generation may count more
+/// documents with the term than in all: the count is capped, never trusted to be sane.
+fn idf(doc_freq: u64, docs: u64) -> Score {
+    let n = doc_freq.min(docs);
+    let x = ((docs - n) as Score + 0.5) / (n as Score + 0.5);
+    (1.0 + x).ln()
+}
+
+/// One word-view field in one segment: its postings, its lengths, and BM25's length
+/// part for each encoded length, worked out once for every term of the field.
+struct FieldPart {
+    field: Field,
+    inverted: Arc<InvertedIndexReader>,
+    norms: FieldNormReader,
+    length: [Score; 256],
+}
+
+impl FieldPart {
+    fn open(reader: &SegmentReader, field: Field, avg_length: Score) -> tantivy::Result<Self> {
+        let mut length = [0.0; 256];
+        for (id, l) in length.iter_mut().enumerate() {
+            let norm = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+            *l = K1 * (1.0 - B + B * norm / avg_length);
+        }
+        Ok(FieldPart {
+            field,
+            inverted: reader.inverted_index(field)?,
+            norms: reader.get_fieldnorms_reader(field)?,
+            length,
+        })
+    }
+}
+
 /// One rank term in one segment. Its postings are opened when a case first needs them:
 /// a bound that rules cases out early never reads a common term's long list at all.
 struct TermScorer {
-    inverted: Arc<InvertedIndexReader>,
+    /// Its field, in [`Ranker::fields`].
+    part: usize,
     info: TermInfo,
     postings: Option<SegmentPostings>,
-    norms: FieldNormReader,
-    weight: Bm25Weight,
-    /// The most this term adds to any case's score.
-    max: Score,
+    /// Its weight in the query times BM25's idf and `1 + K1`: more than the term can add
+    /// to any case's score (`tf / (tf + length)` is below 1).
+    weight: Score,
     /// The text whose term it is (in [`Compiled::texts`]).
     text: usize,
 }
 
 impl TermScorer {
-    fn score(&mut self, doc: DocId) -> io::Result<Score> {
+    fn score(&mut self, part: &FieldPart, doc: DocId) -> io::Result<Score> {
         let postings = match &mut self.postings {
             Some(p) => p,
             None => self.postings.insert(
-                self.inverted
+                part.inverted
                     .read_postings_from_terminfo(&self.info, IndexRecordOption::WithFreqs)?,
             ),
         };
         Ok(if seek_forward(postings, doc) == doc {
-            self.weight
-                .score(self.norms.fieldnorm_id(doc), postings.term_freq())
+            let tf = postings.term_freq() as Score;
+            let length = part.length[usize::from(part.norms.fieldnorm_id(doc))];
+            self.weight * tf / (tf + length)
         } else {
             0.0
         })
@@ -158,6 +196,7 @@ struct TextState<'w> {
 /// Scores the cases of one segment, in increasing order.
 struct Ranker<'w, 'r> {
     reader: &'r SegmentReader,
+    fields: Vec<FieldPart>,
     /// Largest contribution first.
     terms: Vec<TermScorer>,
     /// `rest[i]`: the most terms `i..` can add together.
@@ -180,52 +219,43 @@ impl<'w, 'r> Ranker<'w, 'r> {
         // BM25 statistics are the ones the query's own term scorers use. With one segment
         // and no deletes (every index after a full build) a term's document count is its
         // segment's, read with its postings in one lookup.
-        let docs = stats.total_num_docs()?;
+        let docs = stats.total_num_docs()?.max(1);
         let one_segment = searcher.segment_readers().len() == 1 && !reader.has_deletes();
-        let mut avg_norms: Vec<(Field, Score)> = Vec::new();
-        // Sorted while they are small: postings are opened in place, later.
-        let mut found = Vec::with_capacity(q.texts.iter().map(|t| t.terms.len()).sum());
+        let mut fields: Vec<FieldPart> = Vec::new();
+        let mut terms = Vec::with_capacity(q.texts.iter().map(|t| t.terms.len()).sum());
         for (text, t) in q.texts.iter().enumerate() {
             for r in &t.terms {
                 let field = r.term.field();
-                let inverted = reader.inverted_index(field)?;
-                let Some(info) = inverted.get_term_info(&r.term)? else {
-                    continue;
-                };
-                let avg_norm = match avg_norms.iter().find(|(f, _)| *f == field) {
-                    Some((_, a)) => *a,
+                let part = match fields.iter().position(|p| p.field == field) {
+                    Some(i) => i,
                     None => {
-                        let a = stats.total_num_tokens(field)? as Score / docs as Score;
-                        avg_norms.push((field, a));
-                        a
+                        let avg = stats.total_num_tokens(field)? as Score / docs as Score;
+                        fields.push(FieldPart::open(reader, field, avg)?);
+                        fields.len() - 1
                     }
+                };
+                let Some(info) = fields[part].inverted.get_term_info(&r.term)? else {
+                    continue;
                 };
                 let doc_freq = if one_segment {
                     u64::from(info.doc_freq)
                 } else {
                     stats.doc_freq(&r.term)?
                 };
-                let weight = Bm25Weight::for_one_term_without_explain(doc_freq, docs, avg_norm)
-                    .boost_by(r.weight);
-                found.push((weight.max_score(), text, field, inverted, info, weight));
+                let weight = r.weight * idf(doc_freq, docs) * (1.0 + K1);
+                terms.push(TermScorer {
+                    part,
+                    info,
+                    postings: None,
+                    weight,
+                    text,
+                });
             }
         }
-        found.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut terms = Vec::with_capacity(found.len());
-        for (max, text, field, inverted, info, weight) in found {
-            terms.push(TermScorer {
-                inverted,
-                info,
-                postings: None,
-                norms: reader.get_fieldnorms_reader(field)?,
-                weight,
-                max,
-                text,
-            });
-        }
+        terms.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         let mut rest = vec![0.0; terms.len() + 1];
         for i in (0..terms.len()).rev() {
-            rest[i] = rest[i + 1] + terms[i].max;
+            rest[i] = rest[i + 1] + terms[i].weight;
         }
         let texts: Vec<TextState> = q
             .texts
@@ -240,6 +270,7 @@ impl<'w, 'r> Ranker<'w, 'r> {
             .collect();
         Ok(Ranker {
             reader,
+            fields,
             fixed: texts.iter().map(|t| t.constant).sum(),
             terms,
             rest,
@@ -260,7 +291,7 @@ impl<'w, 'r> Ranker<'w, 'r> {
                 return Ok(None);
             }
             let term = &mut self.terms[i];
-            let add = term.score(doc)?;
+            let add = term.score(&self.fields[term.part], doc)?;
             bound += add;
             self.texts[term.text].sum += add;
         }
