@@ -52,9 +52,6 @@ pub struct Results {
     pub relaxed: bool,
 }
 
-/// Extra candidates fetched past a page's limit to order equal scores by id.
-const TIE_MARGIN: usize = 16;
-
 /// How many cases `q` matches, and the best `limit` with their scores, equal scores in id
 /// order (`id` is the id field).
 pub(super) fn best(
@@ -64,21 +61,11 @@ pub(super) fn best(
     limit: usize,
     id: Field,
 ) -> Result<(usize, Vec<(f32, DocAddress)>), SearchError> {
-    // A margin past the limit holds the ties at the cut-off; when even the margin's last
-    // case ties with the page's last, more may tie beyond it, so gather again with twice
-    // the room until the ties end or every match is in.
-    let mut k = limit + TIE_MARGIN;
-    let (total, mut top) = loop {
-        let (total, top) = top_k::top_scored(searcher, stats, q, k)?;
-        let cut = top.get(limit - 1).map(|x| x.0);
-        let last = top.last().map(|x| x.0);
-        if top.len() < k || k >= total || cut.is_none() || last < cut {
-            break (total, top);
-        }
-        k = k.saturating_mul(2);
-    };
-    // Equal scores come in id order within a segment (`top_k` keeps them so): with one
-    // segment (every index after its build's merge) the page is in order already.
+    // Each segment gives its best `limit` by score and then id (`top_k` keeps equal scores
+    // so), and the best `limit` of all are among them: ordered by score and id across
+    // segments, the first `limit` are the page. With one segment (every index after its
+    // build's merge) they are in that order already.
+    let (total, mut top) = top_k::top_scored(searcher, stats, q, limit)?;
     if searcher.segment_readers().len() > 1 {
         let addrs: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
         let mut keyed: Vec<_> = top.into_iter().zip(ids(searcher, id, &addrs)?).collect();
