@@ -10,7 +10,7 @@
 //! the few that can match every unit and filter, from one posting list each. The match scores
 //! nothing: the rank step scores the cases it yields.
 
-mod any_of;
+pub(super) mod any_of;
 pub(crate) mod gate;
 mod substring;
 

@@ -17,6 +17,7 @@ use tantivy::Term;
 use tantivy::query::Query;
 use tantivy::schema::Field;
 
+use super::matching::any_of::{AnyOf, Holders};
 use super::matching::{self, any_of};
 use super::plan::{Filters, MatchMode, Unit};
 use super::schema::Fields;
@@ -77,6 +78,9 @@ pub struct TextScore {
     pub constant: f32,
     /// Earned, each as far as the case holds it, wherever the text is held.
     pub terms: Vec<RankTerm>,
+    /// Where the match notes whether the case it is on holds the text (the unit's union of
+    /// alternatives, and the text's place in it), so that `held` is seldom asked.
+    pub noted: Option<(Holders, usize)>,
 }
 
 /// A query: the match, and what each of its texts scores.
@@ -97,7 +101,7 @@ pub fn compile(
     model: &ScoreModel,
 ) -> Compiled {
     let mut texts: Vec<TextScore> = Vec::new();
-    let mut queries = Vec::with_capacity(units.len());
+    let mut queries: Vec<Box<dyn Query>> = Vec::with_capacity(units.len());
     let mut gates = Vec::new();
     for u in units {
         let alternatives = std::iter::once((u.text.as_str(), u.phrase, 1.0)).chain(
@@ -138,6 +142,7 @@ pub fn compile(
                 chars,
                 constant,
                 terms,
+                noted: None,
             });
             held_any.push(held);
         }
@@ -148,7 +153,15 @@ pub fn compile(
         if mode == MatchMode::All && texts.len() == first + 1 {
             texts[first].held = None;
         }
-        queries.push(any_of(held_any));
+        if held_any.len() > 1 {
+            let holders = Holders::new();
+            for (i, t) in texts[first..].iter_mut().enumerate() {
+                t.noted = Some((holders.clone(), i));
+            }
+            queries.push(Box::new(AnyOf::noted(held_any, holders)));
+        } else {
+            queries.push(any_of(held_any));
+        }
         // Every unit must match only in `All` mode.
         if mode == MatchMode::All {
             gates.extend(gate.map(matching::gate::Gate));

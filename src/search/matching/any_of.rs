@@ -9,6 +9,9 @@
 //! substring check is done only when the case could be next. [`AnyOf`] matches the same
 //! documents but moves each clause with its own skip list.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
@@ -17,11 +20,23 @@ use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED}
 #[derive(Debug)]
 pub struct AnyOf {
     clauses: Vec<Box<dyn Query>>,
+    holders: Option<Holders>,
 }
 
 impl AnyOf {
     pub fn new(clauses: Vec<Box<dyn Query>>) -> AnyOf {
-        AnyOf { clauses }
+        AnyOf {
+            clauses,
+            holders: None,
+        }
+    }
+
+    /// [`AnyOf::new`], telling `holders` which clauses hold each document it lands on.
+    pub fn noted(clauses: Vec<Box<dyn Query>>, holders: Holders) -> AnyOf {
+        AnyOf {
+            clauses,
+            holders: Some(holders),
+        }
     }
 }
 
@@ -29,7 +44,35 @@ impl Clone for AnyOf {
     fn clone(&self) -> Self {
         AnyOf {
             clauses: self.clauses.iter().map(|q| q.box_clone()).collect(),
+            holders: self.holders.clone(),
         }
+    }
+}
+
+/// Which clauses of an [`AnyOf`] hold the document its scorer last landed on, for the rank
+/// step, which would otherwise check each alternative of a unit a second time. Only the
+/// last document is kept, so a reader asks about the document the match is on; any other
+/// is unknown, and so is every document of a segment whose scorer has not landed yet.
+#[derive(Debug, Clone)]
+pub struct Holders(Arc<AtomicU64>);
+
+/// Nothing noted (no document id fills the top half with ones).
+const UNKNOWN: u64 = u64::MAX;
+
+impl Holders {
+    pub fn new() -> Holders {
+        Holders(Arc::new(AtomicU64::new(UNKNOWN)))
+    }
+
+    fn note(&self, doc: DocId, mask: Option<u32>) {
+        let v = mask.map_or(UNKNOWN, |m| (u64::from(doc) << 32) | u64::from(m));
+        self.0.store(v, Ordering::Relaxed);
+    }
+
+    /// Whether clause `i` holds `doc`, when that is known.
+    pub fn holds(&self, doc: DocId, i: usize) -> Option<bool> {
+        let v = self.0.load(Ordering::Relaxed);
+        (v != UNKNOWN && (v >> 32) as DocId == doc && i < 32).then(|| (v >> i) & 1 == 1)
     }
 }
 
@@ -40,7 +83,10 @@ impl Query for AnyOf {
             .iter()
             .map(|q| q.weight(enable_scoring))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(AnyOfWeight { weights }))
+        Ok(Box::new(AnyOfWeight {
+            weights,
+            holders: self.holders.clone(),
+        }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
@@ -52,12 +98,13 @@ impl Query for AnyOf {
 
 struct AnyOfWeight {
     weights: Vec<Box<dyn Weight>>,
+    holders: Option<Holders>,
 }
 
 impl Weight for AnyOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let mut clauses = Vec::with_capacity(self.weights.len());
-        for w in &self.weights {
+        for (index, w) in self.weights.iter().enumerate() {
             let s = w.scorer(reader, boost)?;
             let doc = s.doc();
             if doc != TERMINATED {
@@ -65,14 +112,17 @@ impl Weight for AnyOfWeight {
                     scorer: s,
                     doc,
                     settled: true,
+                    index,
                 });
             }
         }
         let mut sum = AnyOfScorer {
             clauses,
             doc: TERMINATED,
+            holders: self.holders.clone(),
         };
         sum.doc = sum.min_doc();
+        sum.note();
         Ok(Box::new(sum))
     }
 
@@ -103,6 +153,8 @@ struct Clause {
     /// document), and its next document is at least this one.
     doc: DocId,
     settled: bool,
+    /// Its place among the query's clauses.
+    index: usize,
 }
 
 impl Clause {
@@ -133,9 +185,28 @@ struct AnyOfScorer {
     /// Clauses not yet exhausted.
     clauses: Vec<Clause>,
     doc: DocId,
+    holders: Option<Holders>,
 }
 
 impl AnyOfScorer {
+    /// Tells the holders which clauses hold `self.doc`: once the sum is on a document,
+    /// every clause is settled on it, settled past it or bounded past it.
+    fn note(&self) {
+        let Some(h) = &self.holders else {
+            return;
+        };
+        let doc = self.doc;
+        let mask = (doc != TERMINATED).then(|| {
+            self.clauses
+                .iter()
+                .filter(|c| c.settled && c.doc == doc && c.index < 32)
+                .fold(0u32, |m, c| m | 1 << c.index)
+        });
+        // A clause past the mask's width is unknown: so is the document.
+        let wide = self.clauses.iter().any(|c| c.index >= 32);
+        h.note(doc, mask.filter(|_| !wide));
+    }
+
     fn min_doc(&self) -> DocId {
         self.clauses
             .iter()
@@ -176,6 +247,7 @@ impl AnyOfScorer {
                 let doc = c.doc;
                 self.settle_ties(doc);
                 self.doc = doc;
+                self.note();
                 return doc;
             }
         }
@@ -218,6 +290,7 @@ impl DocSet for AnyOfScorer {
         self.settle_ties(target);
         if self.clauses.iter().any(|c| c.settled && c.doc == target) {
             self.doc = target;
+            self.note();
             SeekDangerResult::Found
         } else {
             SeekDangerResult::SeekLowerBound(self.min_doc())

@@ -28,6 +28,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 use super::{Compiled, TextScore};
+use crate::search::matching::any_of::Holders;
 use crate::search::{SearchError, seek_forward};
 
 /// How many cases match, and candidates for the best `k` with their scores, best first: each
@@ -186,6 +187,7 @@ impl<'w> Check<'w> {
 
 /// One text in one segment: its numbers and its checks.
 struct TextState<'w> {
+    noted: Option<(&'w Holders, usize)>,
     held: Check<'w>,
     chars: Check<'w>,
     constant: Score,
@@ -213,7 +215,7 @@ impl<'w, 'r> Ranker<'w, 'r> {
         searcher: &tantivy::Searcher,
         stats: &dyn Bm25StatisticsProvider,
         reader: &'r SegmentReader,
-        q: &Compiled,
+        q: &'w Compiled,
         checks: &'w Checks,
     ) -> tantivy::Result<Ranker<'w, 'r>> {
         // BM25 statistics are the ones the query's own term scorers use. With one segment
@@ -261,7 +263,8 @@ impl<'w, 'r> Ranker<'w, 'r> {
             .texts
             .iter()
             .zip(checks)
-            .map(|(t, (held, chars)): (&TextScore, _)| TextState {
+            .map(|(t, (held, chars)): (&'w TextScore, _)| TextState {
+                noted: t.noted.as_ref().map(|(h, i)| (h, *i)),
                 held: Check::new(held),
                 chars: Check::new(chars),
                 constant: t.constant,
@@ -300,7 +303,11 @@ impl<'w, 'r> Ranker<'w, 'r> {
         }
         let mut score = 0.0;
         for t in &mut self.texts {
-            let held = t.held.holds(self.reader, doc)?.unwrap_or(true);
+            let noted = t.noted.and_then(|(h, i)| h.holds(doc, i));
+            let held = match noted {
+                Some(held) => held,
+                None => t.held.holds(self.reader, doc)?.unwrap_or(true),
+            };
             if !held {
                 continue;
             }
