@@ -23,7 +23,7 @@ use tantivy::fieldnorm::FieldNormReader;
 
 use tantivy::InvertedIndexReader;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
-use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Scorer, Weight};
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Scorer};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
@@ -40,16 +40,9 @@ pub fn top_scored(
     q: &Compiled,
     k: usize,
 ) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
-    let unscored = || EnableScoring::disabled_from_searcher(searcher);
-    let weight = q.query.weight(unscored())?;
-    let weigh = |q: &Option<Box<dyn tantivy::query::Query>>| {
-        q.as_ref().map(|q| q.weight(unscored())).transpose()
-    };
-    let checks = q
-        .texts
-        .iter()
-        .map(|t| Ok((weigh(&t.held)?, weigh(&t.chars)?)))
-        .collect::<tantivy::Result<Vec<_>>>()?;
+    let weight = q
+        .query
+        .weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut total = 0usize;
     let mut out = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
@@ -74,7 +67,7 @@ pub fn top_scored(
                 total += 1;
                 let r = match &mut ranker {
                     Some(r) => r,
-                    None => ranker.insert(Ranker::open(searcher, stats, reader, q, &checks)?),
+                    None => ranker.insert(Ranker::open(searcher, stats, reader, q)?),
                 };
                 if let Some(score) = r.score(doc, best.threshold())? {
                     best.offer(score, id_key(doc), DocAddress::new(ord as u32, doc));
@@ -158,28 +151,38 @@ impl TermScorer {
     }
 }
 
-/// "Does this case hold the text?", asked of one segment: opened when first asked.
+/// "Does this case hold the text?", asked of one segment: its query is weighed and opened
+/// when first asked, which most searches never do (the match notes the answer, or implies
+/// it).
 struct Check<'w> {
-    weight: Option<&'w dyn Weight>,
+    query: Option<&'w dyn Query>,
     scorer: Option<Box<dyn Scorer>>,
 }
 
 impl<'w> Check<'w> {
-    fn new(weight: &'w Option<Box<dyn Weight>>) -> Check<'w> {
+    fn new(query: &'w Option<Box<dyn Query>>) -> Check<'w> {
         Check {
-            weight: weight.as_deref(),
+            query: query.as_deref(),
             scorer: None,
         }
     }
 
     /// `None` when there is nothing to ask (the answer is known otherwise).
-    fn holds(&mut self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<bool>> {
-        let Some(weight) = self.weight else {
+    fn holds(
+        &mut self,
+        searcher: &tantivy::Searcher,
+        reader: &SegmentReader,
+        doc: DocId,
+    ) -> tantivy::Result<Option<bool>> {
+        let Some(query) = self.query else {
             return Ok(None);
         };
         let scorer = match &mut self.scorer {
             Some(s) => s,
-            None => self.scorer.insert(weight.scorer(reader, 1.0)?),
+            None => {
+                let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+                self.scorer.insert(weight.scorer(reader, 1.0)?)
+            }
         };
         Ok(Some(seek_forward(scorer.as_mut(), doc) == doc))
     }
@@ -197,6 +200,7 @@ struct TextState<'w> {
 
 /// Scores the cases of one segment, in increasing order.
 struct Ranker<'w, 'r> {
+    searcher: &'r tantivy::Searcher,
     reader: &'r SegmentReader,
     fields: Vec<FieldPart>,
     /// Largest contribution first.
@@ -208,15 +212,12 @@ struct Ranker<'w, 'r> {
     fixed: Score,
 }
 
-type Checks = Vec<(Option<Box<dyn Weight>>, Option<Box<dyn Weight>>)>;
-
 impl<'w, 'r> Ranker<'w, 'r> {
     fn open(
-        searcher: &tantivy::Searcher,
+        searcher: &'r tantivy::Searcher,
         stats: &dyn Bm25StatisticsProvider,
         reader: &'r SegmentReader,
         q: &'w Compiled,
-        checks: &'w Checks,
     ) -> tantivy::Result<Ranker<'w, 'r>> {
         // BM25 statistics are the ones the query's own term scorers use. With one segment
         // and no deletes (every index after a full build) a term's document count is its
@@ -262,16 +263,16 @@ impl<'w, 'r> Ranker<'w, 'r> {
         let texts: Vec<TextState> = q
             .texts
             .iter()
-            .zip(checks)
-            .map(|(t, (held, chars)): (&'w TextScore, _)| TextState {
+            .map(|t: &'w TextScore| TextState {
                 noted: t.noted.as_ref().map(|(h, i)| (h, *i)),
-                held: Check::new(held),
-                chars: Check::new(chars),
+                held: Check::new(&t.held),
+                chars: Check::new(&t.chars),
                 constant: t.constant,
                 sum: 0.0,
             })
             .collect();
         Ok(Ranker {
+            searcher,
             reader,
             fields,
             fixed: texts.iter().map(|t| t.constant).sum(),
@@ -306,12 +307,18 @@ impl<'w, 'r> Ranker<'w, 'r> {
             let noted = t.noted.and_then(|(h, i)| h.holds(doc, i));
             let held = match noted {
                 Some(held) => held,
-                None => t.held.holds(self.reader, doc)?.unwrap_or(true),
+                None => t
+                    .held
+                    .holds(self.searcher, self.reader, doc)?
+                    .unwrap_or(true),
             };
             if !held {
                 continue;
             }
-            if t.chars.holds(self.reader, doc)?.unwrap_or(true) {
+            if t.chars
+                .holds(self.searcher, self.reader, doc)?
+                .unwrap_or(true)
+            {
                 score += t.constant;
             }
             score += t.sum;
