@@ -170,6 +170,34 @@ pub(super) fn any_of(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     Box::new(AnyOf::new(queries))
 }
 
+/// One query in several places (a text's check is also a clause of its unit's match):
+/// cloned by reference count, not copied term by term.
+#[derive(Debug, Clone)]
+pub(super) struct Shared(std::sync::Arc<dyn Query>);
+
+impl Shared {
+    pub(super) fn new(query: Box<dyn Query>) -> Shared {
+        Shared(query.into())
+    }
+
+    pub(super) fn boxed(&self) -> Box<dyn Query> {
+        Box::new(self.clone())
+    }
+}
+
+impl Query for Shared {
+    fn weight(
+        &self,
+        enable_scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        self.0.weight(enable_scoring)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
 /// A case holding any of `terms` (of the word view or the exact fields).
 fn any_term<'a>(terms: impl IntoIterator<Item = (Field, &'a str)>) -> Box<dyn Query> {
     let any = terms

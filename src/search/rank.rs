@@ -18,7 +18,7 @@ use tantivy::query::Query;
 use tantivy::schema::Field;
 
 use super::matching::any_of::{AnyOf, Holders};
-use super::matching::{self, any_of};
+use super::matching::{self, Shared, any_of};
 use super::plan::{Filters, MatchMode, Unit};
 use super::schema::Fields;
 
@@ -121,8 +121,11 @@ pub fn compile(
             };
             let (held, chars) = match (m.chars, m.all_words) {
                 (None, None) => continue,
-                (Some(q), None) | (None, Some(q)) => (q, None),
-                (Some(c), Some(w)) => (any_of(vec![c.box_clone(), w]), Some(c)),
+                (Some(q), None) | (None, Some(q)) => (Shared::new(q), None),
+                (Some(c), Some(w)) => {
+                    let c = Shared::new(c);
+                    (Shared::new(any_of(vec![c.boxed(), w])), Some(c.boxed()))
+                }
             };
             gate = gate.zip(m.gate).map(|(mut g, terms)| {
                 g.push(terms);
@@ -138,13 +141,13 @@ pub fn compile(
                 }
             }
             texts.push(TextScore {
-                held: Some(held.box_clone()),
+                held: Some(held.boxed()),
                 chars,
                 constant,
                 terms,
                 noted: None,
             });
-            held_any.push(held);
+            held_any.push(held.boxed());
         }
         if held_any.is_empty() {
             continue;

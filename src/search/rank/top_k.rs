@@ -124,7 +124,9 @@ struct TermScorer {
     /// Its field, in [`Ranker::fields`].
     part: usize,
     info: TermInfo,
-    postings: Option<SegmentPostings>,
+    /// Boxed: postings are over a kilobyte, and the terms are sorted by weight once
+    /// opened.
+    postings: Option<Box<SegmentPostings>>,
     /// Its weight in the query times BM25's idf and `1 + K1`: more than the term can add
     /// to any case's score (`tf / (tf + length)` is below 1).
     weight: Score,
@@ -136,10 +138,10 @@ impl TermScorer {
     fn score(&mut self, part: &FieldPart, doc: DocId) -> io::Result<Score> {
         let postings = match &mut self.postings {
             Some(p) => p,
-            None => self.postings.insert(
+            None => self.postings.insert(Box::new(
                 part.inverted
                     .read_postings_from_terminfo(&self.info, IndexRecordOption::WithFreqs)?,
-            ),
+            )),
         };
         Ok(if seek_forward(postings, doc) == doc {
             let tf = postings.term_freq() as Score;
