@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 use tantivy::indexer::NoMergePolicy;
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::tokenizer::TextAnalyzer;
+use tantivy::tokenizer::{TextAnalyzer, Tokenizer};
 use tantivy::{Index, IndexSettings, IndexWriter};
 
 use super::SearchError;
@@ -99,9 +99,73 @@ pub fn register_tokenizers(index: &Index, jieba: Arc<Jieba>) {
 }
 
 /// Memory the indexer may use across all its threads. 100k cases build in about a dozen
-/// segments, merged at the end, and the build stays within 600 MB (the heap is a quarter of
-/// it; tantivy's queue of documents waiting to be indexed is about as much again).
+/// segments, merged at the end, and the build stays under 500 MB (the heap is a third of
+/// it; the cases waiting to be indexed are kept few, see [`MAX_QUEUED`]).
 pub(super) const WRITER_HEAP_BYTES: usize = 160 * 1024 * 1024;
+
+/// Cases handed to the indexer that it has not begun to index. tantivy's own queue holds
+/// up to 10,000 documents of about 16 KB each (the case's texts, normalized, and its JSON),
+/// and the readers fill it: at 100k cases that was 160 MB at the build's peak. Reading a
+/// case costs a fraction of indexing it, so a short queue starves nothing.
+const MAX_QUEUED: usize = 256;
+
+/// How long a full queue may see no case begin to be indexed before the build stops
+/// pacing and leaves the bound to tantivy's queue: pacing must never be what stops a
+/// build (an indexing thread that failed begins nothing more).
+const MAX_STALL: Duration = Duration::from_secs(10);
+
+/// The character view's tokenizer, counting the documents it begins: each document has
+/// one character-view value, so the count is how many cases the indexer has taken.
+#[derive(Clone)]
+struct Counted {
+    inner: BigramTokenizer,
+    begun: Arc<AtomicUsize>,
+}
+
+impl Tokenizer for Counted {
+    type TokenStream<'a> = <BigramTokenizer as Tokenizer>::TokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        self.begun.fetch_add(1, Ordering::Relaxed);
+        self.inner.token_stream(text)
+    }
+}
+
+/// Registers the character view's tokenizer on a build's index so that it counts the
+/// documents the indexer begins (for [`wait_for_room`]).
+fn count_begun(index: &Index) -> Arc<AtomicUsize> {
+    let begun = Arc::new(AtomicUsize::new(0));
+    index.tokenizers().register(
+        BIGRAM_TOKENIZER,
+        TextAnalyzer::from(Counted {
+            inner: BigramTokenizer,
+            begun: begun.clone(),
+        }),
+    );
+    begun
+}
+
+/// Waits while `max_queued` cases have been sent to the indexer and not begun; false if it
+/// gave up because none began for `max_stall`.
+fn wait_for_room(
+    sent: &AtomicUsize,
+    begun: &AtomicUsize,
+    max_queued: usize,
+    max_stall: Duration,
+) -> bool {
+    let mut last = begun.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    while sent.load(Ordering::Relaxed).saturating_sub(last) >= max_queued {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = begun.load(Ordering::Relaxed);
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() > max_stall {
+            return false;
+        }
+    }
+    true
+}
 
 /// Threads a build uses for each of its two stages (reading cases, indexing them).
 pub fn build_threads() -> usize {
@@ -126,6 +190,10 @@ pub struct Builder<'p> {
     /// Words the segmenter must know whatever the cases hold.
     extra_vocab: BTreeSet<String>,
     added: AtomicUsize,
+    /// Cases the indexer has begun (see [`MAX_QUEUED`]).
+    begun: Arc<AtomicUsize>,
+    /// Cleared for good when the indexer stalls or an add fails.
+    pacing: AtomicBool,
     total: usize,
     progress: &'p (dyn Fn(usize, usize) + Sync),
     /// The first error an `add` met: `add` is called where an error cannot be returned.
@@ -171,6 +239,7 @@ impl<'p> Builder<'p> {
         };
         let index = Index::create(BuildDirectory::open(&gen_dir)?, schema, settings)?;
         register_tokenizers(&index, jieba.clone());
+        let begun = count_begun(&index);
         let writer: IndexWriter =
             index.writer_with_num_threads(build_threads(), WRITER_HEAP_BYTES)?;
         // One merge at the end is cheaper than many along the way.
@@ -189,6 +258,8 @@ impl<'p> Builder<'p> {
             lexicon,
             extra_vocab,
             added: AtomicUsize::new(0),
+            begun,
+            pacing: AtomicBool::new(true),
             total,
             progress,
             failed: Mutex::new(None),
@@ -200,6 +271,11 @@ impl<'p> Builder<'p> {
     /// Adds one case. Safe to call from several threads at once.
     pub fn add(&self, case: &Case) {
         let Some(writer) = &self.writer else { return };
+        if self.pacing.load(Ordering::Relaxed)
+            && !wait_for_room(&self.added, &self.begun, MAX_QUEUED, MAX_STALL)
+        {
+            self.pacing.store(false, Ordering::Relaxed);
+        }
         let plain = case.plain_body();
         let doc = self.fields.document(case, &plain);
         if let Err(e) = writer.add_document(doc) {
@@ -213,6 +289,7 @@ impl<'p> Builder<'p> {
     }
 
     fn fail(&self, e: SearchError) {
+        self.pacing.store(false, Ordering::Relaxed);
         if let Ok(mut f) = self.failed.lock()
             && f.is_none()
         {
@@ -314,4 +391,86 @@ pub fn build(
         builder.add(case);
     }
     builder.finish(library, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use tantivy::TantivyDocument;
+
+    use super::*;
+
+    /// Runs `f` on a thread and fails if it has not returned within a minute (a wait that
+    /// never ends would otherwise hang the test run).
+    fn returns(f: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            f();
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("wait_for_room did not return");
+    }
+
+    const FOREVER: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_queue_with_room_does_not_wait() {
+        returns(|| {
+            assert!(wait_for_room(
+                &AtomicUsize::new(255),
+                &AtomicUsize::new(0),
+                256,
+                FOREVER
+            ))
+        });
+    }
+
+    #[test]
+    fn a_full_queue_waits_until_the_indexer_takes_cases() {
+        let begun = Arc::new(AtomicUsize::new(0));
+        let b = begun.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            b.store(100, Ordering::Relaxed);
+        });
+        let seen = begun.clone();
+        returns(move || {
+            // It leaves because 200 are queued now, not because it gave up.
+            assert!(wait_for_room(&AtomicUsize::new(300), &seen, 256, FOREVER));
+            assert_eq!(seen.load(Ordering::Relaxed), 100);
+        });
+    }
+
+    #[test]
+    fn a_stalled_indexer_is_waited_for_only_so_long() {
+        let stall = Duration::from_millis(40);
+        let t = Instant::now();
+        returns(move || {
+            assert!(!wait_for_room(
+                &AtomicUsize::new(300),
+                &AtomicUsize::new(0),
+                256,
+                stall
+            ))
+        });
+        assert!(t.elapsed() >= stall);
+    }
+
+    #[test]
+    fn the_count_is_of_documents_the_indexer_began() {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_ram(schema);
+        register_tokenizers(&index, Arc::new(Jieba::empty()));
+        let begun = count_begun(&index);
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for text in ["口袋公园", "城市更新 公园", ""] {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(fields.chars, text);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        assert_eq!(begun.load(Ordering::Relaxed), 3);
+    }
 }
