@@ -31,12 +31,12 @@ impl AnyOf {
         }
     }
 
-    /// [`AnyOf::new`], telling `holders` which clauses hold each document it lands on.
+    /// [`AnyOf::new`], telling `holders` which clauses hold each document it lands on. A
+    /// union of more clauses than a note has bits notes nothing: every document stays
+    /// unknown.
     pub fn noted(clauses: Vec<Box<dyn Query>>, holders: Holders) -> AnyOf {
-        AnyOf {
-            clauses,
-            holders: Some(holders),
-        }
+        let holders = (clauses.len() <= NOTED_CLAUSES).then_some(holders);
+        AnyOf { clauses, holders }
     }
 }
 
@@ -59,6 +59,9 @@ pub struct Holders(Arc<AtomicU64>);
 /// Nothing noted (no document id fills the top half with ones).
 const UNKNOWN: u64 = u64::MAX;
 
+/// Clauses a note has a bit for.
+const NOTED_CLAUSES: usize = 32;
+
 impl Holders {
     pub fn new() -> Holders {
         Holders(Arc::new(AtomicU64::new(UNKNOWN)))
@@ -72,7 +75,7 @@ impl Holders {
     /// Whether clause `i` holds `doc`, when that is known.
     pub fn holds(&self, doc: DocId, i: usize) -> Option<bool> {
         let v = self.0.load(Ordering::Relaxed);
-        (v != UNKNOWN && (v >> 32) as DocId == doc && i < 32).then(|| (v >> i) & 1 == 1)
+        (v != UNKNOWN && (v >> 32) as DocId == doc && i < NOTED_CLAUSES).then(|| (v >> i) & 1 == 1)
     }
 }
 
@@ -190,7 +193,8 @@ struct AnyOfScorer {
 
 impl AnyOfScorer {
     /// Tells the holders which clauses hold `self.doc`: once the sum is on a document,
-    /// every clause is settled on it, settled past it or bounded past it.
+    /// every clause is settled on it, settled past it or bounded past it. (A noted union
+    /// has at most [`NOTED_CLAUSES`] clauses.)
     fn note(&self) {
         let Some(h) = &self.holders else {
             return;
@@ -199,12 +203,10 @@ impl AnyOfScorer {
         let mask = (doc != TERMINATED).then(|| {
             self.clauses
                 .iter()
-                .filter(|c| c.settled && c.doc == doc && c.index < 32)
+                .filter(|c| c.settled && c.doc == doc)
                 .fold(0u32, |m, c| m | 1 << c.index)
         });
-        // A clause past the mask's width is unknown: so is the document.
-        let wide = self.clauses.iter().any(|c| c.index >= 32);
-        h.note(doc, mask.filter(|_| !wide));
+        h.note(doc, mask);
     }
 
     fn min_doc(&self) -> DocId {
@@ -389,5 +391,55 @@ mod tests {
                 assert!((sa - sb).abs() < 1e-5, "{sa} {sb}");
             }
         }
+    }
+
+    /// A noted union says which clauses hold the document it is on; one of more clauses
+    /// than a note has bits says nothing.
+    #[test]
+    fn a_note_names_the_clauses_that_hold_the_document() {
+        let mut schema = Schema::builder();
+        let text = schema.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 20_000_000).unwrap();
+        for body in ["park city", "park", "city", "port"] {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(text, body);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let reader = &searcher.segment_readers()[0];
+        let term = |w: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(text, w),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let scorer = |q: &AnyOf| {
+            q.weight(EnableScoring::disabled_from_searcher(&searcher))
+                .unwrap()
+                .scorer(reader, 1.0)
+                .unwrap()
+        };
+        let holders = Holders::new();
+        let q = AnyOf::noted(vec![term("park"), term("city")], holders.clone());
+        let mut s = scorer(&q);
+        let mut seen = Vec::new();
+        while s.doc() != TERMINATED {
+            let d = s.doc();
+            seen.push((d, holders.holds(d, 0), holders.holds(d, 1)));
+            // Only the document the union is on is known.
+            assert_eq!(holders.holds(d + 1, 0), None);
+            s.advance();
+        }
+        let (y, n) = (Some(true), Some(false));
+        assert_eq!(seen, vec![(0, y, y), (1, y, n), (2, n, y)]);
+
+        let wide = Holders::new();
+        let q = AnyOf::noted((0..33).map(|_| term("park")).collect(), wide.clone());
+        let s = scorer(&q);
+        assert_eq!(s.doc(), 0);
+        assert_eq!(wide.holds(0, 0), None);
     }
 }

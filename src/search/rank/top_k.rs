@@ -124,8 +124,8 @@ struct TermScorer {
     /// Its field, in [`Ranker::fields`].
     part: usize,
     info: TermInfo,
-    /// Boxed: postings are over a kilobyte, and the terms are sorted by weight once
-    /// opened.
+    /// Boxed: postings are over a kilobyte, and the terms are moved about when sorted by
+    /// weight.
     postings: Option<Box<SegmentPostings>>,
     /// Its weight in the query times BM25's idf and `1 + K1`: more than the term can add
     /// to any case's score (`tf / (tf + length)` is below 1).
