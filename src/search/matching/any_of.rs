@@ -330,26 +330,34 @@ mod tests {
 
     use super::*;
 
-    /// Same documents, same scores as tantivy's union, alone and as the optional part of a
-    /// required clause (how the query builder uses it).
-    #[test]
-    fn matches_and_scores_like_a_union_of_should_clauses() {
+    /// A one-segment index in memory with a document per body, in order, in its one field.
+    fn index_of(bodies: impl IntoIterator<Item = String>) -> (Index, tantivy::schema::Field) {
         let mut schema = Schema::builder();
         let text = schema.add_text_field("text", TEXT);
         let index = Index::create_in_ram(schema.build());
         let mut writer: tantivy::IndexWriter =
             index.writer_with_num_threads(1, 20_000_000).unwrap();
-        let words = ["park", "city", "port", "fair", "trail"];
-        for i in 0..5_000u32 {
+        for body in bodies {
             let mut doc = TantivyDocument::new();
+            doc.add_text(text, body);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        (index, text)
+    }
+
+    /// Same documents, same scores as tantivy's union, alone and as the optional part of a
+    /// required clause (how the query builder uses it).
+    #[test]
+    fn matches_and_scores_like_a_union_of_should_clauses() {
+        let words = ["park", "city", "port", "fair", "trail"];
+        let (index, text) = index_of((0..5_000u32).map(|i| {
             let body: Vec<&str> = (0..5)
                 .filter(|&k| (i * 7 + k * 13) % (k + 2) == 0 || i % 97 == k)
                 .map(|k| words[k as usize])
                 .collect();
-            doc.add_text(text, body.join(" "));
-            writer.add_document(doc).unwrap();
-        }
-        writer.commit().unwrap();
+            body.join(" ")
+        }));
         let searcher = index.reader().unwrap().searcher();
         let term = |w: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -397,17 +405,7 @@ mod tests {
     /// than a note has bits says nothing.
     #[test]
     fn a_note_names_the_clauses_that_hold_the_document() {
-        let mut schema = Schema::builder();
-        let text = schema.add_text_field("text", TEXT);
-        let index = Index::create_in_ram(schema.build());
-        let mut writer: tantivy::IndexWriter =
-            index.writer_with_num_threads(1, 20_000_000).unwrap();
-        for body in ["park city", "park", "city", "port"] {
-            let mut doc = TantivyDocument::new();
-            doc.add_text(text, body);
-            writer.add_document(doc).unwrap();
-        }
-        writer.commit().unwrap();
+        let (index, text) = index_of(["park city", "park", "city", "port"].map(String::from));
         let searcher = index.reader().unwrap().searcher();
         let reader = &searcher.segment_readers()[0];
         let term = |w: &str| -> Box<dyn Query> {
